@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "rds-provisioner",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rds-provisioner", targets: ["rds-provisioner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // Pure core: request contract, validation, profiles, cluster plan, HCL rendering, status.
+        // No I/O and no full Foundation (FoundationEssentials only), so the Lambda stays small.
+        .target(name: "ProvisionerCore"),
+        // Profile files written in YAML (Yams pulls in Foundation, so it stays out of the core).
+        .target(name: "ProvisionerYAML", dependencies: [
+            "ProvisionerCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Service layer: handles one queue message end to end through small protocols.
+        .target(name: "ProvisionerService", dependencies: [
+            "ProvisionerCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // Adapters.
+        .target(name: "ProvisionerSQLite", dependencies: [
+            "ProvisionerService",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "ProvisionerLocalGit", dependencies: [
+            "ProvisionerService",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+        .target(name: "ProvisionerHTTP", dependencies: [
+            "ProvisionerService",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        // Executables.
+        .executableTarget(name: "rds-provisioner", dependencies: [
+            "ProvisionerCore",
+            "ProvisionerYAML",
+            "ProvisionerService",
+            "ProvisionerSQLite",
+            "ProvisionerLocalGit",
+            "ProvisionerHTTP",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Tests, one target per module.
+        .target(name: "TestSupport", dependencies: ["ProvisionerCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "ProvisionerCoreTests", dependencies: ["ProvisionerCore", "ProvisionerYAML", "TestSupport"]),
+        .testTarget(name: "ProvisionerServiceTests", dependencies: ["ProvisionerService", "TestSupport"]),
+        .testTarget(name: "ProvisionerSQLiteTests", dependencies: ["ProvisionerSQLite", "TestSupport"]),
+        .testTarget(name: "ProvisionerLocalGitTests", dependencies: ["ProvisionerLocalGit", "TestSupport"]),
+        .testTarget(name: "ProvisionerHTTPTests", dependencies: [
+            "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
+    ]
+)

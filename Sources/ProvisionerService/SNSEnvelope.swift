@@ -1,0 +1,63 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ProvisionerCore
+
+/// The notification SNS delivers to an SQS queue when raw message delivery is off. The local
+/// API enqueues exactly this shape, so the worker reads the same bytes in both worlds.
+/// The request id is the SNS `MessageId` (API Gateway answers it to the caller).
+public struct SNSEnvelope: Sendable, Hashable, Codable {
+    public var type: String
+    public var messageId: String
+    public var topicArn: String
+    public var message: String
+    public var timestamp: String
+    public var signatureVersion: String?
+
+    enum CodingKeys: String, CodingKey {
+        case type = "Type"
+        case messageId = "MessageId"
+        case topicArn = "TopicArn"
+        case message = "Message"
+        case timestamp = "Timestamp"
+        case signatureVersion = "SignatureVersion"
+    }
+
+    public init(messageId: String, topicArn: String, message: String, timestamp: Date) {
+        self.type = "Notification"
+        self.messageId = messageId
+        self.topicArn = topicArn
+        self.message = message
+        self.timestamp = PublicJSON.formatTimestamp(timestamp)
+        self.signatureVersion = "1"
+    }
+
+    /// The topic ARN the embedded mode uses in its envelopes.
+    public static let localTopicArn = "arn:aws:sns:local:000000000000:rds-provisioner-requests"
+
+    public func encoded() -> String {
+        let data = try! PublicJSON.encoder().encode(self)  // a struct of strings always encodes
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// What a queue message carries: the request id and the request body.
+    public struct Unwrapped: Sendable, Hashable {
+        public var requestId: String
+        public var body: String
+    }
+
+    /// Reads a queue message body. An SNS notification yields its `MessageId` and `Message`;
+    /// any other body is taken as a raw-delivered request identified by the queue message id.
+    public static func unwrap(_ message: QueueMessage) -> Unwrapped {
+        let bytes = Array(message.body.utf8)
+        if bytes.first == UInt8(ascii: "{"),
+            let envelope = try? JSONDecoder().decode(SNSEnvelope.self, from: Data(bytes)),
+            envelope.type == "Notification"
+        {
+            return Unwrapped(requestId: envelope.messageId, body: envelope.message)
+        }
+        return Unwrapped(requestId: message.messageId, body: message.body)
+    }
+}

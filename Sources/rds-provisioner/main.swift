@@ -1,0 +1,1 @@
+print("rds-provisioner: not yet")
