@@ -30,7 +30,9 @@ actor GitObjectSession {
     let scratchDirectory: URL
     private var helpers: [String: GitHelper] = [:]
     private var trees: [ObjectID: Tree] = [:]
-    private var scratchCount = 0
+    /// Open scratch files by name, rewritten in place for each object (creating and deleting
+    /// a file per object costs more than writing it, on ext4 at least).
+    private var scratchFiles: [String: Int32] = [:]
     /// Scratch file names start with it: sessions of other publishers share the directory.
     private let scratchPrefix = UUID().uuidString.prefix(8).lowercased()
     /// Bytes in a raw object id (20 for SHA-1), learnt from the ids git prints.
@@ -54,6 +56,10 @@ actor GitObjectSession {
 
     deinit {
         for helper in helpers.values { helper.close() }
+        for (path, fd) in scratchFiles {
+            _ = systemClose(fd)
+            unlink(path)
+        }
     }
 
     /// Runs `body` after every operation started before it has finished (first come, first
@@ -74,6 +80,11 @@ actor GitObjectSession {
     func shutdown() {
         for helper in helpers.values { helper.close() }
         helpers.removeAll()
+        for (path, fd) in scratchFiles {
+            _ = systemClose(fd)
+            unlink(path)
+        }
+        scratchFiles.removeAll()
     }
 
     // MARK: - Reading
@@ -141,7 +152,7 @@ actor GitObjectSession {
     }
 
     func writeTree(_ tree: Tree) async throws(LocalGitError) -> ObjectID {
-        try await write([tree.serialized()], type: "tree")[0]
+        try await write([tree.bytes], type: "tree")[0]
     }
 
     func writeCommit(_ bytes: [UInt8]) async throws(LocalGitError) -> ObjectID {
@@ -168,14 +179,14 @@ actor GitObjectSession {
             let id = try await writeDirectory(files)
             entries.append(TreeEntry(mode: TreeEntry.Mode.directory.rawValue, name: Array(name.utf8), id: id))
         }
-        return try await writeTree(Tree(entries: entries))
+        return try await writeTree(Tree(entries: entries, hashLength: hashLength))
     }
 
     /// Writes the trees from `root` down to `path`, with the directory `path` set to `directory`,
     /// and returns the new root tree. Every other entry is kept as it is: only the trees along
     /// the path are read and written, whatever the size of the rest of the repository.
     func writeTree(root: ObjectID?, setting path: ArraySlice<String>, to directory: ObjectID) async throws(LocalGitError) -> ObjectID {
-        let tree = root == nil ? Tree(entries: []) : try await self.tree(root!)
+        let tree = root == nil ? Tree(entries: [], hashLength: hashLength) : try await self.tree(root!)
         let name = Array(path.first!.utf8)
         let child: ObjectID
         if path.count == 1 {
@@ -215,10 +226,10 @@ actor GitObjectSession {
     // MARK: - Helpers
 
     /// The running helper for `arguments`, started if there is none (or it stopped).
-    private func helper(_ arguments: [String]) -> GitHelper {
+    private func helper(_ arguments: [String], config: [String] = []) -> GitHelper {
         let key = arguments.joined(separator: " ")
         if let helper = helpers[key], helper.isRunning { return helper }
-        let helper = GitHelper(context: context, arguments: arguments)
+        let helper = GitHelper(context: context, arguments: arguments, config: config)
         helpers[key] = helper
         return helper
     }
@@ -227,16 +238,18 @@ actor GitObjectSession {
     /// to a scratch file, all paths are sent at once, and one id comes back per path.
     private func write(_ objects: [[UInt8]], type: String) async throws(LocalGitError) -> [ObjectID] {
         var paths = [String]()
-        defer { for path in paths { unlink(path) } }
-        for object in objects {
-            scratchCount += 1
-            let path = scratchDirectory.appendingPathComponent("\(scratchPrefix)-\(type)-\(scratchCount)").path
-            try Self.writeScratchFile(path, object)
+        for (index, object) in objects.enumerated() {
+            let path = scratchDirectory.appendingPathComponent("\(scratchPrefix)-\(type)-\(index)").path
+            try writeScratchFile(path, object)
             paths.append(path)
         }
         let count = paths.count
         let arguments = ["hash-object", "-w", "--no-filters", "-t", type, "--stdin-paths"]
-        return try await helper(arguments).exchange(Array(paths.map { $0 + "\n" }.joined().utf8)) { reader throws(LocalGitError) in
+        // Trees on the request path are mostly object ids, which do not compress; a
+        // `stacks/<env>` tree of 5,000 entries takes a third of the time stored as it is.
+        // `git gc` compresses them later, in a pack.
+        let config = type == "tree" ? ["core.looseCompression=0"] : []
+        return try await helper(arguments, config: config).exchange(Array(paths.map { $0 + "\n" }.joined().utf8)) { reader throws(LocalGitError) in
             var ids = [ObjectID]()
             for _ in 0..<count {
                 let line = String(decoding: try await reader.line(), as: UTF8.self)
@@ -249,20 +262,27 @@ actor GitObjectSession {
         }
     }
 
-    private static func writeScratchFile(_ path: String, _ bytes: [UInt8]) throws(LocalGitError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
+    /// Replaces the contents of the scratch file `path` (opened once, then rewritten in place).
+    private func writeScratchFile(_ path: String, _ bytes: [UInt8]) throws(LocalGitError) {
+        var fd = scratchFiles[path] ?? -1
+        if fd < 0 {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
+            }
+            scratchFiles[path] = fd
         }
-        defer { _ = systemClose(fd) }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+            let written = bytes[offset...].withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
             }
             offset += written
+        }
+        guard ftruncate(fd, off_t(bytes.count)) == 0 else {
+            throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
         }
     }
 }

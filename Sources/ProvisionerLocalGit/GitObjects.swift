@@ -64,92 +64,137 @@ struct TreeEntry: Hashable, Sendable {
 
     /// Git's order of tree entries: by name bytes, a directory's name read as if it ended in `/`.
     static func precedes(_ a: TreeEntry, _ b: TreeEntry) -> Bool {
-        compare(a.name, a.isDirectory, b.name, b.isDirectory) < 0
+        compare(a.name[...], a.isDirectory, b.name[...], b.isDirectory) < 0
     }
 
-    static func compare(_ a: [UInt8], _ aIsDirectory: Bool, _ b: [UInt8], _ bIsDirectory: Bool) -> Int {
-        let common = min(a.count, b.count)
-        for i in 0..<common where a[i] != b[i] {
-            return a[i] < b[i] ? -1 : 1
+    static func compare(_ a: ArraySlice<UInt8>, _ aIsDirectory: Bool, _ b: ArraySlice<UInt8>, _ bIsDirectory: Bool) -> Int {
+        var i = a.startIndex
+        var j = b.startIndex
+        while i < a.endIndex && j < b.endIndex {
+            if a[i] != b[j] { return a[i] < b[j] ? -1 : 1 }
+            i += 1
+            j += 1
         }
-        let nextA: UInt8 = a.count > common ? a[common] : (aIsDirectory ? 47 : 0)
-        let nextB: UInt8 = b.count > common ? b[common] : (bIsDirectory ? 47 : 0)
+        let nextA: UInt8 = i < a.endIndex ? a[i] : (aIsDirectory ? 47 : 0)
+        let nextB: UInt8 = j < b.endIndex ? b[j] : (bIsDirectory ? 47 : 0)
         return nextA == nextB ? 0 : (nextA < nextB ? -1 : 1)
     }
 }
 
-/// A tree's entries, in git's order.
+/// A tree object kept as git stores it (`<mode> <name>\0<raw id>` per entry, in git's order),
+/// with the offset of each entry. Looking a name up is a binary search, and setting an entry
+/// copies the bytes once: cheap even for a `stacks/<env>` tree of thousands of entries.
 struct Tree: Sendable {
-    var entries: [TreeEntry]
+    /// The raw contents of the tree object.
+    private(set) var bytes: [UInt8]
+    /// Where each entry starts in `bytes`.
+    private var offsets: [Int]
+    private let hashLength: Int
 
-    init(entries: [TreeEntry]) {
-        self.entries = entries.sorted(by: TreeEntry.precedes)
+    /// A tree of `entries` (in any order).
+    init(entries: [TreeEntry], hashLength: Int) {
+        self.hashLength = hashLength
+        bytes = []
+        offsets = []
+        for entry in entries.sorted(by: TreeEntry.precedes) {
+            offsets.append(bytes.count)
+            bytes += Tree.encode(entry)
+        }
     }
 
-    /// Parses the raw contents of a tree object: `<mode> <name>\0<raw id>` repeated.
+    /// Parses the raw contents of a tree object.
     init(parsing bytes: [UInt8], hashLength: Int) throws(LocalGitError) {
-        var entries = [TreeEntry]()
+        self.bytes = bytes
+        self.hashLength = hashLength
+        offsets = []
         var index = 0
         while index < bytes.count {
-            guard let space = bytes[index...].firstIndex(of: 32),
-                let nul = bytes[space...].firstIndex(of: 0),
-                nul + 1 + hashLength <= bytes.count
+            guard let nul = bytes[index...].firstIndex(of: 0), nul + 1 + hashLength <= bytes.count,
+                bytes[index..<nul].contains(32)
             else {
                 throw .gitFailed(command: "git cat-file", message: "malformed tree object", transient: false)
             }
-            let mode = String(decoding: bytes[index..<space], as: UTF8.self)
-            entries.append(
-                TreeEntry(mode: mode, name: Array(bytes[(space + 1)..<nul]), id: ObjectID(raw: bytes[(nul + 1)..<(nul + 1 + hashLength)])))
+            offsets.append(index)
             index = nul + 1 + hashLength
         }
-        self.entries = entries
     }
+
+    var count: Int { offsets.count }
+
+    subscript(index: Int) -> TreeEntry {
+        let (mode, name, idStart) = fields(index)
+        return TreeEntry(
+            mode: String(decoding: bytes[mode], as: UTF8.self), name: Array(bytes[name]),
+            id: ObjectID(raw: bytes[idStart..<(idStart + hashLength)]))
+    }
+
+    var entries: [TreeEntry] { (0..<count).map { self[$0] } }
 
     func entry(named name: [UInt8]) -> TreeEntry? {
-        // Trees on the request path can hold thousands of entries; they are sorted, but a
-        // directory and a file sort differently, so look for either position.
-        if let found = binarySearch(name, isDirectory: true) { return found }
-        return binarySearch(name, isDirectory: false)
-    }
-
-    private func binarySearch(_ name: [UInt8], isDirectory: Bool) -> TreeEntry? {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            let order = TreeEntry.compare(entries[mid].name, entries[mid].isDirectory, name, isDirectory)
-            if order == 0 { return entries[mid].name == name ? entries[mid] : nil }
-            if order < 0 { low = mid + 1 } else { high = mid }
-        }
+        // A directory and a file of the same name sort differently: look for either.
+        if let index = find(name, isDirectory: true) ?? find(name, isDirectory: false) { return self[index] }
         return nil
     }
 
     /// The same tree with `entry` added, or replacing the entry of the same name.
     func setting(_ entry: TreeEntry) -> Tree {
-        var copy = self
-        copy.entries.removeAll { $0.name == entry.name }
+        var tree = self
+        if let existing = find(entry.name, isDirectory: true) ?? find(entry.name, isDirectory: false) {
+            tree.remove(at: existing)
+        }
+        // The first entry that sorts after the new one.
         var low = 0
-        var high = copy.entries.count
+        var high = tree.count
         while low < high {
             let mid = (low + high) / 2
-            if TreeEntry.precedes(copy.entries[mid], entry) { low = mid + 1 } else { high = mid }
+            if tree.compare(mid, entry.name, entry.isDirectory) < 0 { low = mid + 1 } else { high = mid }
         }
-        copy.entries.insert(entry, at: low)
-        return copy
+        let encoded = Tree.encode(entry)
+        let offset = low < tree.count ? tree.offsets[low] : tree.bytes.count
+        tree.bytes.insert(contentsOf: encoded, at: offset)
+        for index in low..<tree.count { tree.offsets[index] += encoded.count }
+        tree.offsets.insert(offset, at: low)
+        return tree
     }
 
-    /// The raw contents of the tree object.
-    func serialized() -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(entries.count * 60)
-        for entry in entries {
-            bytes += entry.mode.utf8
-            bytes.append(32)
-            bytes += entry.name
-            bytes.append(0)
-            bytes += entry.id.raw
+    // MARK: - Entries in place
+
+    /// The byte ranges of entry `index`: mode, name, and where the raw id starts.
+    private func fields(_ index: Int) -> (mode: Range<Int>, name: Range<Int>, id: Int) {
+        let start = offsets[index]
+        let space = bytes[start...].firstIndex(of: 32)!
+        let nul = bytes[space...].firstIndex(of: 0)!
+        return (start..<space, (space + 1)..<nul, nul + 1)
+    }
+
+    private func compare(_ index: Int, _ name: [UInt8], _ isDirectory: Bool) -> Int {
+        let (mode, entryName, _) = fields(index)
+        let entryIsDirectory = bytes[mode].elementsEqual(TreeEntry.Mode.directory.rawValue.utf8)
+        return TreeEntry.compare(bytes[entryName], entryIsDirectory, name[...], isDirectory)
+    }
+
+    private func find(_ name: [UInt8], isDirectory: Bool) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            let order = compare(mid, name, isDirectory)
+            if order == 0 { return mid }
+            if order < 0 { low = mid + 1 } else { high = mid }
         }
-        return bytes
+        return nil
+    }
+
+    private mutating func remove(at index: Int) {
+        let start = offsets[index]
+        let end = index + 1 < count ? offsets[index + 1] : bytes.count
+        bytes.removeSubrange(start..<end)
+        offsets.remove(at: index)
+        for later in index..<count { offsets[later] -= end - start }
+    }
+
+    private static func encode(_ entry: TreeEntry) -> [UInt8] {
+        Array(entry.mode.utf8) + [32] + entry.name + [0] + entry.id.raw
     }
 }
 

@@ -114,6 +114,25 @@ import Testing
         try fixture.git("fsck", "--strict", "--no-dangling")
     }
 
+    @Test func insertsTheStackAmongNeighboursWithSimilarNames() async throws {
+        // Neighbours that sort just before and after "orders" depending on file/directory rules.
+        let neighbours = ["orders.md", "orders-archive/main.tf", "orders0/main.tf", "order/main.tf", "ordersx"]
+        let template = Fixture.template + neighbours.map {
+            StackFile(path: "stacks/dev/\($0)", contents: "# \($0)\n")
+        }
+        let fixture = try await Fixture.make(template: template)
+        defer { fixture.remove() }
+        _ = try await fixture.publisher.publish(Fixture.change("orders"))
+        let listed = try fixture.git("ls-tree", "--name-only", "rds/dev/orders", "stacks/dev/")
+        #expect(listed == "stacks/dev/existing\nstacks/dev/order\nstacks/dev/orders-archive\nstacks/dev/orders.md\nstacks/dev/orders\nstacks/dev/orders0\nstacks/dev/ordersx\n")
+        try fixture.git("fsck", "--strict", "--no-dangling")
+        // A file of the same name as a neighbour's prefix is not the stack directory.
+        _ = try await fixture.publisher.publish(Fixture.change("orders-arch"))
+        await #expect(throws: PublishError.alreadyProvisioned(stackPath: "stacks/dev/orders-archive")) {
+            _ = try await fixture.publisher.publish(Fixture.change("orders-archive"))
+        }
+    }
+
     @Test func redeliveryReturnsTheSamePullRequest() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.remove() }
