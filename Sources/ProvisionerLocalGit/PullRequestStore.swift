@@ -53,40 +53,46 @@ final class PullRequestStore: Sendable {
         self.repositoryURL = repositoryURL
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            // WAL with NORMAL: commits are atomic and survive a crash of the process; a power
+            // cut may lose the last ones, which costs nothing here: a pull request whose record
+            // is lost is recorded again from its branch when the request is delivered again.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         do {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             database = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(database)
+            try database.write(Self.createSchema)
         } catch {
             throw Self.failure(error)
         }
     }
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "pullRequest") { t in
-                t.primaryKey("number", .integer)
-                t.column("title", .text).notNull()
-                t.column("body", .text).notNull()
-                t.column("branch", .text).notNull()
-                t.column("base", .text).notNull()
-                t.column("baseCommit", .text).notNull()
-                t.column("headCommit", .text).notNull()
-                t.column("stackPath", .text).notNull()
-                t.column("state", .text).notNull().check { ["open", "merged", "closed"].contains($0) }
-                t.column("labels", .text).notNull()
-                t.column("requestId", .text)
-                t.column("createdAt", .datetime).notNull()
-                t.column("mergedAt", .datetime)
-                t.column("closedAt", .datetime)
-                t.column("mergeCommit", .text)
-            }
-            try db.execute(sql: "CREATE UNIQUE INDEX pullRequest_openBranch ON pullRequest(branch) WHERE state = 'open'")
-            try db.create(index: "pullRequest_state", on: "pullRequest", columns: ["state", "number"])
+    /// Creates the table if it is missing, in one write transaction: two processes opening a
+    /// new file at once cannot both create it (GRDB's migrator reads its state outside the
+    /// transaction that applies a migration, so it is not used here).
+    private static func createSchema(_ db: Database) throws {
+        try db.create(table: "pullRequest", options: .ifNotExists) { t in
+            t.primaryKey("number", .integer)
+            t.column("title", .text).notNull()
+            t.column("body", .text).notNull()
+            t.column("branch", .text).notNull()
+            t.column("base", .text).notNull()
+            t.column("baseCommit", .text).notNull()
+            t.column("headCommit", .text).notNull()
+            t.column("stackPath", .text).notNull()
+            t.column("state", .text).notNull().check { ["open", "merged", "closed"].contains($0) }
+            t.column("labels", .text).notNull()
+            t.column("requestId", .text)
+            t.column("createdAt", .datetime).notNull()
+            t.column("mergedAt", .datetime)
+            t.column("closedAt", .datetime)
+            t.column("mergeCommit", .text)
         }
-        return migrator
+        // One open pull request per branch.
+        try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS pullRequest_openBranch ON pullRequest(branch) WHERE state = 'open'")
+        try db.execute(sql: "CREATE INDEX IF NOT EXISTS pullRequest_state ON pullRequest(state, number)")
     }
 
     /// The fields of a pull request to open.

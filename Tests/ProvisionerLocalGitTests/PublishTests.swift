@@ -173,6 +173,23 @@ import Testing
         #expect(try fixture.branches().sorted() == ["main", "rds/dev/orders"])
     }
 
+    @Test func publishersOpeningANewDatabaseAtOnceShareIt() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.remove() }
+        let database = fixture.directory.appendingPathComponent("shared/pulls.sqlite")
+        let repository = fixture.repository
+        let refs = try await withThrowingTaskGroup(of: PullRequestRef.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    let publisher = try LocalGitPublisher(repository: repository, pullsDatabase: database)
+                    return try await publisher.publish(Fixture.change("db\(index)"))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(refs.map(\.number).sorted() == [1, 2, 3, 4])
+    }
+
     @Test func concurrentPublishersNumberPullRequestsWithoutGaps() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.remove() }
