@@ -175,16 +175,22 @@ struct SQLiteQueueTests {
         #expect(try await requests.receive(maxMessages: 10, visibilityTimeout: .seconds(30), wait: .zero).map(\.body) == ["for requests"])
     }
 
-    // MARK: Long polling (the cross-process poll interval is an hour unless a test says otherwise,
-    // so only an in-process wake-up can answer these in time; a missing one fails the test).
+    // MARK: Long polling. Receivers wait up to an hour and other processes are polled hourly,
+    // so only an in-process wake-up answers them; `value(of:within:)` fails the test otherwise.
+
+    private static let hour = Duration.seconds(3600)
+
+    private func receiveTask(_ queue: SQLiteQueue) -> Task<[QueueMessage], any Error> {
+        Task { try await queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: Self.hour) }
+    }
 
     @Test func longPollWakesOnSend() async throws {
         let test = try TestDatabase()
         let queue = SQLiteQueue(database: try test.open())
-        async let received = queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(30))
+        let receiver = receiveTask(queue)
         await queue.waitUntilReceiversWait(1)
         let id = try await queue.send("wake up")
-        #expect(try await received.map(\.messageId) == [id])
+        #expect(try await value(of: receiver).map(\.messageId) == [id])
     }
 
     @Test func longPollWakesEveryWaiterOfTheQueueOnly() async throws {
@@ -192,13 +198,12 @@ struct SQLiteQueueTests {
         let database = try test.open()
         let queue = SQLiteQueue(database: database)
         let other = SQLiteQueue(database: database, name: "other")
-        async let first = queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(30))
-        async let second = queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(30))
+        let first = receiveTask(queue), second = receiveTask(queue)
         await queue.waitUntilReceiversWait(2)
         try await other.send("not for you")
         try await queue.send("a")
         try await queue.send("b")
-        let bodies = try await (first + second).map(\.body)
+        let bodies = try await value(of: first).map(\.body) + value(of: second).map(\.body)
         #expect(bodies.sorted() == ["a", "b"])
     }
 
@@ -206,19 +211,26 @@ struct SQLiteQueueTests {
         let test = try TestDatabase()
         let queue = SQLiteQueue(database: try test.open())
         try await queue.send("soon", delay: .milliseconds(200))
-        let received = try await queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(30))
-        #expect(received.map(\.body) == ["soon"])
+        #expect(try await value(of: receiveTask(queue)).map(\.body) == ["soon"])
     }
 
     @Test func longPollWakesWhenVisibilityIsReleased() async throws {
         let test = try TestDatabase()
         let queue = SQLiteQueue(database: try test.open())
         try await queue.send("retry me")
-        let first = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: .seconds(3600), wait: .zero).first)
-        async let again = queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(30))
+        let first = try #require(try await queue.receive(maxMessages: 1, visibilityTimeout: Self.hour, wait: .zero).first)
+        let receiver = receiveTask(queue)
         await queue.waitUntilReceiversWait(1)
         try await queue.changeVisibility(first, timeout: .zero)
-        #expect(try await again.map(\.receiveCount) == [2])
+        #expect(try await value(of: receiver).map(\.receiveCount) == [2])
+    }
+
+    @Test func longPollWakesWhenVisibilityTimeoutEnds() async throws {
+        let test = try TestDatabase()
+        let queue = SQLiteQueue(database: try test.open())
+        try await queue.send("abandoned")
+        _ = try await queue.receive(maxMessages: 1, visibilityTimeout: .milliseconds(200), wait: .zero)
+        #expect(try await value(of: receiveTask(queue)).map(\.receiveCount) == [2])
     }
 
     @Test func longPollEndsEmptyWhenWaitEnds() async throws {
@@ -231,10 +243,10 @@ struct SQLiteQueueTests {
     @Test func cancellingALongPollThrows() async throws {
         let test = try TestDatabase()
         let queue = SQLiteQueue(database: try test.open())
-        let task = Task { try await queue.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(3600)) }
+        let task = receiveTask(queue)
         await queue.waitUntilReceiversWait(1)
         task.cancel()
-        await #expect(throws: CancellationError.self) { try await task.value }
+        await #expect(throws: CancellationError.self) { try await value(of: task) }
     }
 
     @Test func longPollFindsMessagesOfAnotherProcessByPolling() async throws {
@@ -242,10 +254,10 @@ struct SQLiteQueueTests {
         // Two opens of the file do not share in-process wake-ups, like two processes.
         let consumer = SQLiteQueue(database: try test.open())
         let producer = SQLiteQueue(database: try test.open())
-        async let received = consumer.receive(maxMessages: 1, visibilityTimeout: .seconds(30), wait: .seconds(30))
+        let receiver = receiveTask(consumer)
         await consumer.waitUntilReceiversWait(1)
         let id = try await producer.send("from the API process")
-        #expect(try await received.map(\.messageId) == [id])
+        #expect(try await value(of: receiver).map(\.messageId) == [id])
     }
 
     @Test func concurrentConsumersNeverGetTheSameMessage() async throws {

@@ -78,3 +78,27 @@ extension TestDatabase {
         self.options = options
     }
 }
+
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "no result within \(limit): the operation was never woken up" }
+}
+
+/// The task's value, or `DeadlineExceeded` (and the task cancelled) if it takes longer than
+/// `limit`. A guard against hanging on a missing wake-up, not a speed check: the limits are
+/// far beyond anything a working implementation needs, and far below the waits under test.
+func value<T: Sendable>(of task: Task<T, any Error>, within limit: Duration = .seconds(60)) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await task.value }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let result = try await group.next(), let value = result else {
+            task.cancel()
+            throw DeadlineExceeded(limit: limit)
+        }
+        return value
+    }
+}
