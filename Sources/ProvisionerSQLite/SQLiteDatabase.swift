@@ -51,14 +51,18 @@ public final class SQLiteDatabase: Sendable {
         configuration.busyMode = .timeout(options.busyTimeout.seconds)
         configuration.label = "provisioner.sqlite"
         configuration.prepareDatabase { db in
-            // WAL is set by DatabasePool; FULL makes every commit fsync the WAL (durable on return).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Keep the WAL from staying large after a burst.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Every commit fsyncs the WAL, so a transaction is on disk when the commit returns.
+            // (DatabasePool sets NORMAL on its writer after `prepareDatabase`, which would make
+            // commits durable only at the next checkpoint: set it here, on the writer.)
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
         } catch {
             throw SQLiteStoreError.cannotOpen(path: path, underlying: String(describing: error))
         }

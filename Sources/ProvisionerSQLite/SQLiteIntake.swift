@@ -27,7 +27,7 @@ public struct SQLiteIntake: RequestIntake {
         // Encode outside the writer, so that the writer only runs SQL.
         let record = RequestRecord.queued(submission.requestId, submission.validated, at: submission.receivedAt)
         let encoded = try RecordCoding.encode(record)
-        let messageId = UUID().uuidString.lowercased()
+        let messageId = TimeOrderedID.make(at: database.options.now())
         let now = database.nowMillis
         let queue = queueName
         try await database.write { db in

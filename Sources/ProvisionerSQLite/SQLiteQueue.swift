@@ -40,7 +40,7 @@ public struct SQLiteQueue: MessageQueue {
     /// Sends a message; it can be received after `delay`. Returns its message id once durable.
     @discardableResult
     public func send(_ body: String, delay: Duration = .zero) async throws -> String {
-        let messageId = UUID().uuidString.lowercased()
+        let messageId = TimeOrderedID.make(at: database.options.now())
         let now = database.nowMillis
         let visibleAt = now + delay.milliseconds
         let queue = name
@@ -139,7 +139,7 @@ public struct SQLiteQueue: MessageQueue {
                     movedToDeadLetters = true
                     continue
                 }
-                let receipt = "\(messageId)#\(receiveCount + 1)#\(UUID().uuidString.lowercased())"
+                let receipt = Receipt.make(sequence: seq, receiveCount: receiveCount + 1)
                 try db.cachedStatement(
                     sql: "UPDATE queue_message SET receive_count = receive_count + 1, receipt = ?, visible_at = ? WHERE seq = ?"
                 ).execute(arguments: [receipt, now + visibilityTimeout, seq])
@@ -163,10 +163,11 @@ public struct SQLiteQueue: MessageQueue {
     /// Deletes the message if `receipt` is its latest receipt; returns whether it did.
     @discardableResult
     public func delete(messageId: String, receipt: String) async throws -> Bool {
+        guard let sequence = Receipt.sequence(of: receipt) else { return false }
         let queue = name
         return try await database.write { db in
-            try db.cachedStatement(sql: "DELETE FROM queue_message WHERE queue = ? AND message_id = ? AND receipt = ?")
-                .execute(arguments: [queue, messageId, receipt])
+            try db.cachedStatement(sql: "DELETE FROM queue_message WHERE seq = ? AND queue = ? AND message_id = ? AND receipt = ?")
+                .execute(arguments: [sequence, queue, messageId, receipt])
             return db.changesCount > 0
         }
     }
@@ -174,12 +175,15 @@ public struct SQLiteQueue: MessageQueue {
     /// Hides the message for `timeout` from now (zero: visible at once). Throws
     /// `SQLiteStoreError.receiptNotCurrent` if the receipt is stale or the message was deleted.
     public func changeVisibility(_ message: QueueMessage, timeout: Duration) async throws {
+        guard let sequence = Receipt.sequence(of: message.receipt) else {
+            throw SQLiteStoreError.receiptNotCurrent(messageId: message.messageId)
+        }
         let queue = name
         let visibleAt = database.nowMillis + timeout.milliseconds
         try await database.write { db in
             try db.cachedStatement(
-                sql: "UPDATE queue_message SET visible_at = ? WHERE queue = ? AND message_id = ? AND receipt = ?"
-            ).execute(arguments: [visibleAt, queue, message.messageId, message.receipt])
+                sql: "UPDATE queue_message SET visible_at = ? WHERE seq = ? AND queue = ? AND message_id = ? AND receipt = ?"
+            ).execute(arguments: [visibleAt, sequence, queue, message.messageId, message.receipt])
             if db.changesCount == 0 { throw SQLiteStoreError.receiptNotCurrent(messageId: message.messageId) }
         }
         database.signals.signal(name)
@@ -273,6 +277,20 @@ public struct SQLiteQueue: MessageQueue {
     /// Returns once `count` receivers of this queue wait (long-poll tests).
     func waitUntilReceiversWait(_ count: Int) async {
         await database.signals.waitUntilWaiting(name, count: count)
+    }
+}
+
+/// Receipt handles: `<seq>.<receive count>.<random>`. The row's sequence finds the message
+/// without an index; the random part makes every delivery's receipt different.
+enum Receipt {
+    static func make(sequence: Int64, receiveCount: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let random = (generator.next() as UInt64, generator.next() as UInt64)
+        return "\(sequence).\(receiveCount).\(String(random.0, radix: 36))\(String(random.1, radix: 36))"
+    }
+
+    static func sequence(of receipt: String) -> Int64? {
+        receipt.split(separator: ".", maxSplits: 1).first.flatMap { Int64($0) }
     }
 }
 

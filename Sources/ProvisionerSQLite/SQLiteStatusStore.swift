@@ -45,21 +45,17 @@ public struct SQLiteStatusStore: StatusStore {
             if let pullRequest = update.pullRequest { record.pullRequest = pullRequest }
             record.history.append(StatusChange(status: update.status, at: update.at, reason: update.reason))
             record.updatedAt = max(record.updatedAt, update.at)
-            try db.cachedStatement(
-                sql: """
-                    UPDATE request SET status = ?, environment_key = ?, stack_path = ?, updated_at = ?, record = ?
-                    WHERE request_id = ?
-                    """
-            ).execute(arguments: [
-                record.status.rawValue, Self.environmentKey(record), record.stackPath,
-                record.updatedAt.millisecondsSince1970, try RecordCoding.encode(record), record.requestId,
-            ])
+            try db.cachedStatement(sql: "UPDATE request SET status = ?, environment_key = ?, record = ? WHERE request_id = ?")
+                .execute(arguments: [
+                    record.status.rawValue, Self.environmentKey(record), try RecordCoding.encode(record), record.requestId,
+                ])
             return record
         }
     }
 
-    /// Records newest first (by creation time, then request id), filtered by status and
-    /// environment (case-insensitive). The cursor is opaque; an unknown one throws
+    /// Records newest first (in the order they were created), filtered by status and
+    /// environment (case-insensitive). Pages are stable: records created after the first page
+    /// never shift later ones. The cursor is opaque; an unknown one throws
     /// `SQLiteStoreError.invalidCursor`.
     public func list(_ filter: RequestFilter, limit: Int, cursor: String?) async throws -> RequestPage {
         let limit = max(1, limit)
@@ -76,19 +72,19 @@ public struct SQLiteStatusStore: StatusStore {
                 arguments += [environment.lowercased()]
             }
             if let position {
-                conditions.append("(created_at, request_id) < (?, ?)")
-                arguments += [position.createdAt, position.requestId]
+                conditions.append("seq < ?")
+                arguments += [position.sequence]
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [limit + 1]
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT request_id, created_at, record FROM request \(whereClause) ORDER BY created_at DESC, request_id DESC LIMIT ?",
+                sql: "SELECT seq, request_id, record FROM request \(whereClause) ORDER BY seq DESC LIMIT ?",
                 arguments: arguments)
             let page = rows.prefix(limit)
             let records = try page.map { row in try RecordCoding.decode(row["record"], requestId: row["request_id"]) }
             let next: String? =
-                rows.count > limit ? page.last.map { PageCursor(createdAt: $0["created_at"], requestId: $0["request_id"]).encoded } : nil
+                rows.count > limit ? page.last.map { PageCursor(sequence: $0["seq"]).encoded } : nil
             return RequestPage(records: records, nextCursor: next)
         }
     }
@@ -136,14 +132,8 @@ public struct SQLiteStatusStore: StatusStore {
 
     static func insert(_ db: Database, _ record: RequestRecord, encoded: String) throws {
         try db.cachedStatement(
-            sql: """
-                INSERT INTO request (request_id, status, environment_key, stack_path, created_at, updated_at, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            record.requestId, record.status.rawValue, environmentKey(record), record.stackPath,
-            record.createdAt.millisecondsSince1970, record.updatedAt.millisecondsSince1970, encoded,
-        ])
+            sql: "INSERT INTO request (request_id, status, environment_key, record) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [record.requestId, record.status.rawValue, environmentKey(record), encoded])
     }
 
     private static func newRecord(_ update: StatusUpdate) -> RequestRecord {
@@ -178,19 +168,17 @@ enum RecordCoding {
     }
 }
 
-/// The position after the last record of a page: its creation time and request id.
+/// The position after the last record of a page: its row sequence.
 struct PageCursor: Hashable {
-    var createdAt: Int64
-    var requestId: String
+    var sequence: Int64
 
-    init(createdAt: Int64, requestId: String) {
-        self.createdAt = createdAt
-        self.requestId = requestId
+    init(sequence: Int64) {
+        self.sequence = sequence
     }
 
-    /// `base64url("v1:<createdAt>:<requestId>")`
+    /// `base64url("v1:<sequence>")`
     var encoded: String {
-        Data("v1:\(createdAt):\(requestId)".utf8).base64EncodedString()
+        Data("v1:\(sequence)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
@@ -198,13 +186,11 @@ struct PageCursor: Hashable {
     init(encoded: String) throws {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else {
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("v1:"), let sequence = Int64(text.dropFirst(3)), sequence > 0
+        else {
             throw SQLiteStoreError.invalidCursor(encoded)
         }
-        let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1", let createdAt = Int64(parts[1]), !parts[2].isEmpty else {
-            throw SQLiteStoreError.invalidCursor(encoded)
-        }
-        self.init(createdAt: createdAt, requestId: String(parts[2]))
+        self.init(sequence: sequence)
     }
 }

@@ -160,6 +160,19 @@ struct SQLiteIntakeTests {
         }
     }
 
+    @Test func commitsAreDurableWhenTheyReturn() async throws {
+        let database = try TestDatabase().open()
+        // FULL: every commit fsyncs the WAL (NORMAL would wait for the next checkpoint).
+        let synchronous = try await database.pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        let journalMode = try await database.pool.writeWithoutTransaction { db in
+            try String.fetchOne(db, sql: "PRAGMA journal_mode")
+        }
+        #expect(synchronous == 2)
+        #expect(journalMode == "wal")
+    }
+
     @Test func submitAfterCloseIsRefused() async throws {
         let database = try TestDatabase().open()
         try await database.close()

@@ -67,15 +67,14 @@ struct SQLiteStatusStoreTests {
 
     @Test func listPagesNewestFirstWithoutGapsOrRepeats() async throws {
         let store = SQLiteStatusStore(database: try TestDatabase().open())
-        // 25 records; some share a millisecond, so the request id breaks ties.
-        var expected: [(Date, String)] = []
+        // 25 records; some share a millisecond (creation order decides, not the clock).
+        var created: [String] = []
         for index in 0..<25 {
-            let at = t0.addingTimeInterval(Double(index / 2))
-            let id = String(format: "r%02d", index)
-            try await store.apply(StatusUpdate(requestId: id, status: .queued, at: at, validated: validated("db\(index)")))
-            expected.append((at, id))
+            let id = "r\(25 - index)"  // ids that sort the other way round
+            try await store.apply(StatusUpdate(requestId: id, status: .queued, at: t0.addingTimeInterval(Double(index / 2)), validated: validated("db\(index)")))
+            created.append(id)
         }
-        let newestFirst = expected.sorted { ($0.0, $0.1) > ($1.0, $1.1) }.map(\.1)
+        let newestFirst = Array(created.reversed())
 
         var seen: [String] = []
         var cursor: String?
