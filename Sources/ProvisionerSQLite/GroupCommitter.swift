@@ -57,20 +57,27 @@ final class GroupCommitter: Sendable {
     private func drain() async {
         while let batch = nextBatch() {
             do {
-                try await pool.writeWithoutTransaction { db in
+                let (operationTime, commitTime) = try await pool.writeWithoutTransaction { db in
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    var operationsDone = start
                     try db.inTransaction(.immediate) {
                         for write in batch {
                             write.run(db)
                             // An error such as SQLITE_FULL rolls back the whole transaction.
                             guard db.isInsideTransaction else { throw SQLiteStoreError.transactionAborted }
                         }
+                        operationsDone = clock.now
                         return .commit
                     }
+                    return (operationsDone - start, clock.now - operationsDone)
                 }
                 state.withLock {
                     $0.statistics.transactions += 1
                     $0.statistics.operations += batch.count
                     $0.statistics.largestBatch = max($0.statistics.largestBatch, batch.count)
+                    $0.statistics.operationTime += operationTime
+                    $0.statistics.commitTime += commitTime
                 }
                 for write in batch { write.finish(committed: nil) }
             } catch {

@@ -109,6 +109,10 @@ public struct WriteStatistics: Sendable, Hashable {
     public var failedTransactions: Int = 0
     /// The most operations one transaction carried.
     public var largestBatch: Int = 0
+    /// Time the writer spent running operations (SQL inside the transactions).
+    public var operationTime: Duration = .zero
+    /// Time the writer spent committing: writing the WAL, fsync, and any automatic checkpoint.
+    public var commitTime: Duration = .zero
 
     public init() {}
 

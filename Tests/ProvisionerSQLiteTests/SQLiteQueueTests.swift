@@ -330,3 +330,19 @@ struct SQLiteQueueTests {
         await #expect(throws: SQLiteStoreError.closed) { try await SQLiteQueue(database: database).send("late") }
     }
 }
+
+@Suite("TimeOrderedID")
+struct TimeOrderedIDTests {
+    @Test func idsAreVersion7UUIDsThatSortByTime() throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let ids = (0..<50).map { TimeOrderedID.make(at: start.addingTimeInterval(Double($0) / 1000)) }
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let uuid = try #require(UUID(uuidString: id))
+            #expect(uuid.uuidString.lowercased() == id)
+            #expect(Array(id)[14] == "7")  // version
+            #expect("89ab".contains(Array(id)[19]))  // RFC 9562 variant
+        }
+    }
+}
