@@ -31,6 +31,7 @@ let package = Package(
             "ProvisionerCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Adapters.
         .target(name: "ProvisionerSQLite", dependencies: [
@@ -59,7 +60,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Tests, one target per module.
-        .target(name: "TestSupport", dependencies: ["ProvisionerCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProvisionerCore", "ProvisionerService"], path: "Tests/TestSupport"),
         .testTarget(name: "ProvisionerCoreTests", dependencies: ["ProvisionerCore", "ProvisionerYAML", "TestSupport"]),
         .testTarget(name: "ProvisionerServiceTests", dependencies: ["ProvisionerService", "TestSupport"]),
         .testTarget(name: "ProvisionerSQLiteTests", dependencies: ["ProvisionerSQLite", "TestSupport"]),
