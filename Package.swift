@@ -71,6 +71,9 @@ let package = Package(
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "ProvisionerCore", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
     ]
 )
