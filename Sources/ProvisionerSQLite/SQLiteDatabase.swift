@@ -161,7 +161,8 @@ public enum SQLiteStoreError: Error, Sendable, Hashable, CustomStringConvertible
 }
 
 extension Date {
-    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Rounded to the nearest millisecond, so that `Date(millisecondsSince1970:)` round-trips.
+    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     init(millisecondsSince1970 ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
 }
 
