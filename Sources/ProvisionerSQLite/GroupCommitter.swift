@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -7,124 +8,152 @@ import Synchronization
 ///
 /// Leader/follower batching: an idle writer commits the first operation at once (no added
 /// latency); under load, batches grow by themselves to what arrives during one commit.
-final class GroupCommitter: Sendable {
-    private struct State {
-        var pending: [any PendingWrite] = []
-        var draining = false
-        var paused = false
-        var closed = false
-        var statistics = WriteStatistics()
-        /// Woken when `pending.count` reaches the number (tests).
-        var pendingWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
-        /// Woken when the writer goes idle (close).
-        var idleWatchers: [CheckedContinuation<Void, Never>] = []
-    }
+///
+/// The writer runs on a thread of its own, not on Swift's cooperative pool: under load the pool
+/// is busy with the callers (HTTP, JSON), and the writer must not wait for a turn there between
+/// two commits. The thread starts with the first write and ends after a short idle spell.
+final class GroupCommitter: @unchecked Sendable {
+    // Everything below `condition` is guarded by it.
+    private let condition = NSCondition()
+    private var pending: [any PendingWrite] = []
+    /// A writer thread exists (running a batch, or lingering for more work).
+    private var running = false
+    /// The writer thread waits on `condition` for work.
+    private var lingering = false
+    private var paused = false
+    private var closed = false
+    private var stats = WriteStatistics()
+    /// Woken when `pending.count` reaches the number (tests).
+    private var pendingWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Woken when the writer thread ends (close).
+    private var idleWatchers: [CheckedContinuation<Void, Never>] = []
 
     private let pool: DatabasePool
     private let maxBatchSize: Int
-    private let state = Mutex(State())
+    /// How long an idle writer thread waits for more work before it ends.
+    private static let linger: TimeInterval = 0.5
 
     init(pool: DatabasePool, maxBatchSize: Int) {
         self.pool = pool
         self.maxBatchSize = max(1, maxBatchSize)
     }
 
-    var statistics: WriteStatistics { state.withLock { $0.statistics } }
+    var statistics: WriteStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return stats
+    }
 
     func perform<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let write = Write(operation: operation, continuation: continuation)
-            let outcome: (start: Bool, refused: Bool) = state.withLock { state in
-                if state.closed { return (false, true) }
-                state.pending.append(write)
-                Self.wakePendingWatchers(&state)
-                if state.draining || state.paused { return (false, false) }
-                state.draining = true
-                return (true, false)
-            }
-            if outcome.refused {
+            condition.lock()
+            if closed {
+                condition.unlock()
                 continuation.resume(throwing: SQLiteStoreError.closed)
-            } else if outcome.start {
-                startDraining()
+                return
             }
+            pending.append(write)
+            wakePendingWatchers()
+            let start = startWriterIfNeeded()
+            condition.unlock()
+            if start { startWriterThread() }
         }
     }
 
-    private func startDraining() {
-        Task { await self.drain() }
-    }
-
-    private func drain() async {
-        while let batch = nextBatch() {
-            do {
-                let (operationTime, commitTime) = try await pool.writeWithoutTransaction { db in
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    var operationsDone = start
-                    try db.inTransaction(.immediate) {
-                        for write in batch {
-                            write.run(db)
-                            // An error such as SQLITE_FULL rolls back the whole transaction.
-                            guard db.isInsideTransaction else { throw SQLiteStoreError.transactionAborted }
-                        }
-                        operationsDone = clock.now
-                        return .commit
-                    }
-                    return (operationsDone - start, clock.now - operationsDone)
-                }
-                state.withLock {
-                    $0.statistics.transactions += 1
-                    $0.statistics.operations += batch.count
-                    $0.statistics.largestBatch = max($0.statistics.largestBatch, batch.count)
-                    $0.statistics.operationTime += operationTime
-                    $0.statistics.commitTime += commitTime
-                }
-                for write in batch { write.finish(committed: nil) }
-            } catch {
-                state.withLock { $0.statistics.failedTransactions += 1 }
-                for write in batch { write.finish(committed: error) }
-            }
+    /// With the lock held: wakes the lingering writer, or says a writer thread must start.
+    private func startWriterIfNeeded() -> Bool {
+        if paused || pending.isEmpty { return false }
+        if running {
+            if lingering { condition.signal() }
+            return false
         }
+        running = true
+        return true
     }
 
-    /// Takes the next batch, or marks the writer idle and returns nil.
+    private func startWriterThread() {
+        let thread = Thread { [self] in
+            while let batch = nextBatch() { commit(batch) }
+        }
+        thread.name = "provisioner.sqlite writer"
+        thread.start()
+    }
+
+    /// Takes the next batch, waiting a little for one; nil when the thread should end.
     private func nextBatch() -> [any PendingWrite]? {
-        let (batch, idle): ([any PendingWrite]?, [CheckedContinuation<Void, Never>]) = state.withLock { state in
-            if state.pending.isEmpty || state.paused {
-                state.draining = false
-                let idle = state.idleWatchers
-                state.idleWatchers = []
-                return (nil, idle)
-            }
-            let count = min(state.pending.count, maxBatchSize)
-            let batch = Array(state.pending.prefix(count))
-            state.pending.removeFirst(count)
-            return (batch, [])
+        condition.lock()
+        let deadline = Date(timeIntervalSinceNow: Self.linger)
+        while pending.isEmpty || paused {
+            if closed && (pending.isEmpty || paused) { break }
+            lingering = true
+            let woken = condition.wait(until: deadline)
+            lingering = false
+            if !woken && (pending.isEmpty || paused) { break }
         }
-        for watcher in idle { watcher.resume() }
+        guard !pending.isEmpty, !paused else {
+            running = false
+            let watchers = idleWatchers
+            idleWatchers = []
+            condition.unlock()
+            for watcher in watchers { watcher.resume() }
+            return nil
+        }
+        let count = min(pending.count, maxBatchSize)
+        let batch = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        condition.unlock()
         return batch
+    }
+
+    private func commit(_ batch: [any PendingWrite]) {
+        do {
+            let clock = ContinuousClock()
+            let start = clock.now
+            var operationsDone = start
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    for write in batch {
+                        write.run(db)
+                        // An error such as SQLITE_FULL rolls back the whole transaction.
+                        guard db.isInsideTransaction else { throw SQLiteStoreError.transactionAborted }
+                    }
+                    operationsDone = clock.now
+                    return .commit
+                }
+            }
+            let committed = clock.now
+            condition.lock()
+            stats.transactions += 1
+            stats.operations += batch.count
+            stats.largestBatch = max(stats.largestBatch, batch.count)
+            stats.operationTime += operationsDone - start
+            stats.commitTime += committed - operationsDone
+            condition.unlock()
+            for write in batch { write.finish(committed: nil) }
+        } catch {
+            condition.lock()
+            stats.failedTransactions += 1
+            condition.unlock()
+            for write in batch { write.finish(committed: error) }
+        }
     }
 
     /// Refuses new writes and waits until the pending ones are committed.
     func close() async {
-        enum Action { case done, wait, start }
         await withCheckedContinuation { continuation in
-            let action = state.withLock { state -> Action in
-                state.closed = true
-                state.paused = false
-                if state.draining {
-                    state.idleWatchers.append(continuation)
-                    return .wait
-                }
-                if state.pending.isEmpty { return .done }
-                state.draining = true
-                state.idleWatchers.append(continuation)
-                return .start
-            }
-            switch action {
-            case .done: continuation.resume()
-            case .wait: break
-            case .start: startDraining()
+            condition.lock()
+            closed = true
+            paused = false
+            let start = startWriterIfNeeded()
+            if running {
+                idleWatchers.append(continuation)
+                if lingering { condition.signal() }
+                condition.unlock()
+                if start { startWriterThread() }
+            } else {
+                condition.unlock()
+                continuation.resume()
             }
         }
     }
@@ -133,35 +162,38 @@ final class GroupCommitter: Sendable {
 
     /// Holds writes in the queue instead of committing them (tests prove batching with it).
     func pause() {
-        state.withLock { $0.paused = true }
+        condition.lock()
+        paused = true
+        condition.unlock()
     }
 
     /// Commits what was held by `pause()` and continues normally.
     func resume() {
-        let start = state.withLock { state -> Bool in
-            state.paused = false
-            if state.draining || state.pending.isEmpty { return false }
-            state.draining = true
-            return true
-        }
-        if start { startDraining() }
+        condition.lock()
+        paused = false
+        let start = startWriterIfNeeded()
+        condition.unlock()
+        if start { startWriterThread() }
     }
 
     /// Returns once at least `count` writes wait for the writer.
     func waitUntilPending(_ count: Int) async {
         await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                if state.pending.count >= count { return true }
-                state.pendingWatchers.append((count, continuation))
-                return false
+            condition.lock()
+            if pending.count >= count {
+                condition.unlock()
+                continuation.resume()
+            } else {
+                pendingWatchers.append((count, continuation))
+                condition.unlock()
             }
-            if now { continuation.resume() }
         }
     }
 
-    private static func wakePendingWatchers(_ state: inout State) {
-        let count = state.pending.count
-        state.pendingWatchers.removeAll { watcher in
+    /// With the lock held.
+    private func wakePendingWatchers() {
+        let count = pending.count
+        pendingWatchers.removeAll { watcher in
             guard count >= watcher.count else { return false }
             watcher.continuation.resume()
             return true
