@@ -209,6 +209,24 @@ import Testing
         #expect(set.profile(named: "Prod")?.deployRoleArn == "arn:aws:iam::123456789012:role/deploy")
     }
 
+    /// The examples in docs/profiles.md load, and mean what the document says.
+    @Test func documentedExamplesLoad() throws {
+        let doc = try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("docs/profiles.md"), encoding: .utf8)
+        func block(_ language: String) throws -> String {
+            let start = try #require(doc.range(of: "```\(language)\n"))
+            let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
+            return String(doc[start.upperBound..<end.lowerBound])
+        }
+        let set = try YAMLProfileFile.load(yaml: try block("yaml"))
+        #expect(set.names == ["Dev", "Prod", "Staging"])
+        let staging = try #require(set.profile(named: "staging"))
+        #expect(staging.engines.postgresql.version == "17" && staging.backup.retentionDays == 7)
+        #expect(staging.tags == ["Tier": "staging"])
+        #expect(set.profile(named: "dev")?.capacity.maxACU == 2)
+        #expect(try ProfileFile.load(json: Array(try block("json").utf8)).names == ["Dev", "Prod", "Staging"])
+    }
+
     @Test func scaleToZeroFollowsTheEngineVersion() {
         #expect(EngineVersion.supportsScaleToZero("16", engine: .postgresql))
         #expect(EngineVersion.supportsScaleToZero("17", engine: .postgresql))
