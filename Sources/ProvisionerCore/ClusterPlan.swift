@@ -60,9 +60,9 @@ public struct ClusterPlan: Sendable, Hashable, Codable {
             throw ClusterPlanError("\(engine.rawValue) is not allowed in \(profile.name)")
         }
         let cluster = request.clusterIdentifier
-        guard cluster.wholeMatch(of: /[a-z][a-z0-9]*(-[a-z0-9]+)*/) != nil, cluster.count <= 60 else {
+        guard cluster.wholeMatch(of: /[a-z][a-z0-9]*(-[a-z0-9]+)*/) != nil, cluster.count <= 63 else {
             throw ClusterPlanError(
-                "cluster identifier must be at most 60 lower-case letters, digits and single hyphens (instances add -N), got \"\(cluster)\"")
+                "cluster identifier must be at most 63 lower-case letters, digits and single hyphens, got \"\(cluster)\"")
         }
         let name = request.request.databaseName
         guard name.wholeMatch(of: /[A-Za-z][A-Za-z0-9_]{0,62}/) != nil else {

@@ -117,6 +117,10 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
 
+  # Instance identifiers allow 63 characters: <cluster>-<n>, or for clusters longer than 60
+  # characters a shortened prefix made unique by a hash of the full identifier.
+  instance_identifier_prefix = length(var.cluster_identifier) <= 60 ? var.cluster_identifier : "${trimsuffix(substr(var.cluster_identifier, 0, 51), "-")}-${substr(sha256(var.cluster_identifier), 0, 8)}"
+
   # AWS Backup names allow 50 characters.
   backup_name = length(var.cluster_identifier) <= 43 ? "${var.cluster_identifier}-backup" : "${substr(var.cluster_identifier, 0, 34)}-${substr(sha256(var.cluster_identifier), 0, 8)}-backup"
 }
@@ -422,7 +426,7 @@ resource "aws_rds_cluster" "this" {
 resource "aws_rds_cluster_instance" "this" {
   count = var.instance_count
 
-  identifier         = "${var.cluster_identifier}-${count.index + 1}"
+  identifier         = "${local.instance_identifier_prefix}-${count.index + 1}"
   cluster_identifier = aws_rds_cluster.this.id
   engine             = aws_rds_cluster.this.engine
   instance_class     = var.instance_class
@@ -586,12 +590,12 @@ output "instance_identifiers" {
 # ---------------------------------------------------------------------------------------------
 
 variable "cluster_identifier" {
-  description = "Identifier of the Aurora cluster; instances are named <cluster_identifier>-1, -2, ..."
+  description = "Identifier of the Aurora cluster; instances are named <cluster_identifier>-1, -2, ... (shortened with a hash beyond 60 characters)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.cluster_identifier)) && length(var.cluster_identifier) <= 60
-    error_message = "cluster_identifier must be 1 to 60 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.cluster_identifier)) && length(var.cluster_identifier) <= 63
+    error_message = "cluster_identifier must be 1 to 63 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 

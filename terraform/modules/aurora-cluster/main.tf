@@ -26,6 +26,10 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
 
+  # Instance identifiers allow 63 characters: <cluster>-<n>, or for clusters longer than 60
+  # characters a shortened prefix made unique by a hash of the full identifier.
+  instance_identifier_prefix = length(var.cluster_identifier) <= 60 ? var.cluster_identifier : "${trimsuffix(substr(var.cluster_identifier, 0, 51), "-")}-${substr(sha256(var.cluster_identifier), 0, 8)}"
+
   # AWS Backup names allow 50 characters.
   backup_name = length(var.cluster_identifier) <= 43 ? "${var.cluster_identifier}-backup" : "${substr(var.cluster_identifier, 0, 34)}-${substr(sha256(var.cluster_identifier), 0, 8)}-backup"
 }
@@ -331,7 +335,7 @@ resource "aws_rds_cluster" "this" {
 resource "aws_rds_cluster_instance" "this" {
   count = var.instance_count
 
-  identifier         = "${var.cluster_identifier}-${count.index + 1}"
+  identifier         = "${local.instance_identifier_prefix}-${count.index + 1}"
   cluster_identifier = aws_rds_cluster.this.id
   engine             = aws_rds_cluster.this.engine
   instance_class     = var.instance_class

@@ -6,12 +6,12 @@
 # ---------------------------------------------------------------------------------------------
 
 variable "cluster_identifier" {
-  description = "Identifier of the Aurora cluster; instances are named <cluster_identifier>-1, -2, ..."
+  description = "Identifier of the Aurora cluster; instances are named <cluster_identifier>-1, -2, ... (shortened with a hash beyond 60 characters)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.cluster_identifier)) && length(var.cluster_identifier) <= 60
-    error_message = "cluster_identifier must be 1 to 60 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.cluster_identifier)) && length(var.cluster_identifier) <= 63
+    error_message = "cluster_identifier must be 1 to 63 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 
