@@ -156,9 +156,8 @@ public struct CheckovSkip: Sendable, Hashable, Codable {
         }
         if !customerKey {
             skip("CKV_AWS_327", "the \(env) profile encrypts with the AWS-managed aws/rds key instead of a customer-managed key")
-            if !logs.isEmpty {
-                skip("CKV_AWS_158", "the \(env) profile keeps exported logs with CloudWatch default encryption, no customer-managed key")
-            }
+            // The log group resource is in the module whether or not logs are exported.
+            skip("CKV_AWS_158", "the \(env) profile keeps exported logs with CloudWatch default encryption, no customer-managed key")
             if profile.performanceInsights.enabled {
                 skip("CKV_AWS_354", "the \(env) profile encrypts Performance Insights with the AWS-managed key")
             }
@@ -174,7 +173,8 @@ public struct CheckovSkip: Sendable, Hashable, Codable {
         }
         if logs.isEmpty {
             skip("CKV_AWS_324", "the \(env) profile exports no logs to CloudWatch")
-        } else if profile.logRetentionDays < 365 {
+        }
+        if profile.logRetentionDays < 365 {
             skip("CKV_AWS_338", "the \(env) profile keeps exported logs \(profile.logRetentionDays) days")
         }
         if plan.engine == .mysql, !logs.contains("audit") {

@@ -82,7 +82,8 @@ which must be unique per cluster creation (rds-provisioner adds the request id).
 
 ## Inputs and outputs
 
-See `variables.tf` (every input has a description and validation) and `outputs.tf`.
+`engine` defaults to `aurora-postgresql`; with `enabled_cloudwatch_logs_exports = null` the
+module exports `postgresql`, or `audit`, `error` and `slowquery` for MySQL. See `variables.tf` (every input has a description and validation) and `outputs.tf`.
 Requires Terraform >= 1.10 and the AWS provider ~> 6.0.
 
 """#),

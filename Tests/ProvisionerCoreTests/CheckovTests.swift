@@ -55,9 +55,38 @@ import Testing
         #expect((report.results.passed_checks ?? []).count > 30)
     }
 
-    @Test(arguments: try Fixtures.goldenCases().map(\.name))
+    /// Profiles that turn off other protections than the built-in Dev does, so every skip the
+    /// planner can emit is checked against checkov.
+    static func variantCases() throws -> [(name: String, plan: ClusterPlan)] {
+        var lax = ProfileSet.builtIn.profile(named: "Dev")!
+        lax.name = "Lax"
+        lax.performanceInsights.enabled = true
+        lax.backup.awsBackup.enabled = true
+        lax.engines.mysql.logExports = []
+        lax.iamDatabaseAuthentication = false
+        lax.capacity.instanceClass = "db.r7g.large"
+        var strict = ProfileSet.builtIn.profile(named: "Prod")!
+        strict.name = "Strict"
+        strict.credentials.mode = .sharedSecret
+        strict.encryption.kmsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        strict.network = .init(
+            vpcId: "vpc-0a1b2c3d4e5f60718", dbSubnetGroupName: "databases", allowedSecurityGroupIds: ["sg-0a1b2c3d4e5f60719"])
+        strict.engines.postgresql.autoMinorVersionUpgrade = false
+        strict.engines.postgresql.version = "15.8"
+        return [
+            ("mysql-lax", try Fixtures.plan("orders", .mysql, in: lax)),
+            ("postgresql-lax", try Fixtures.plan("orders", .postgresql, in: lax)),
+            ("postgresql-strict", try Fixtures.plan("orders", .postgresql, in: strict)),
+        ]
+    }
+
+    static func allCases() throws -> [(name: String, plan: ClusterPlan)] {
+        try Fixtures.goldenCases() + variantCases()
+    }
+
+    @Test(arguments: try allCases().map(\.name))
     func renderedStackPassesEveryCheckItDoesNotSkipOnPurpose(_ name: String) throws {
-        let plan = try #require(try Fixtures.goldenCases().first { $0.name == name }?.plan)
+        let plan = try #require(try Self.allCases().first { $0.name == name }?.plan)
         let repository = try Fixtures.infraRepository([plan])
         let report = try Self.scan(repository.appendingPathComponent(plan.stackPath))
         let failed = report.results.failed_checks ?? []

@@ -56,6 +56,15 @@ import Testing
         #expect(throws: ClusterPlanError.self) { try ClusterPlan(request: bad, profile: prod, requestId: "r1") }
     }
 
+    @Test func variantProfilesSkipWhatTheyTurnOff() throws {
+        let cases = Dictionary(uniqueKeysWithValues: try CheckovTests.variantCases().map { ($0.name, $0.plan.checkovSkips.map(\.id)) })
+        #expect(Set(cases["mysql-lax"] ?? []) == [
+            "CKV_AWS_139", "CKV_AWS_327", "CKV_AWS_158", "CKV_AWS_354", "CKV_AWS_166", "CKV_AWS_118", "CKV_AWS_324",
+            "CKV_AWS_338", "CKV_AWS_325", "CKV_AWS_326", "CKV_AWS_162", "CKV_AWS_226",
+        ])
+        #expect(cases["postgresql-strict"] == ["CKV_AWS_226"])
+    }
+
     @Test func checkovSkipsFollowTheProfile() throws {
         #expect(try Fixtures.plan("orders", .postgresql, in: prod).checkovSkips.isEmpty)
         // MySQL in Prod: only the LTS minor-upgrade policy, deliberately.
