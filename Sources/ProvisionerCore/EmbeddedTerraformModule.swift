@@ -421,6 +421,12 @@ resource "aws_rds_cluster" "this" {
 
   tags = var.tags
 
+  lifecycle {
+    # The master user is fixed when the cluster is created: a changed name (say, in the
+    # shared secret) must not turn into a plan that replaces the cluster and its data.
+    ignore_changes = [master_username]
+  }
+
   depends_on = [aws_cloudwatch_log_group.this]
 }
 

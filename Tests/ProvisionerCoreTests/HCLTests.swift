@@ -107,7 +107,8 @@ enum HCLStringLiteral {
         }
     }
 
-    /// Accepted owners (any valid AWS tag value) and database names reach HCL intact.
+    /// Accepted owners, profile tags (any valid AWS tag key and value) and database names reach
+    /// HCL intact.
     @Test func acceptedNamesAndOwnersRoundTripThroughTheStack() throws {
         var generator = SeededGenerator(seed: 42)
         let ownerAlphabet = Array("abcXYZ019 _.:/=+-@éßø東京") .map(String.init)
@@ -117,7 +118,14 @@ enum HCLStringLiteral {
             let owner = (0..<Int.random(in: 1...40, using: &generator)).map { _ in ownerAlphabet.randomElement(using: &generator)! }.joined()
             let name = "d" + (0..<Int.random(in: 0...20, using: &generator)).map { _ in nameAlphabet.randomElement(using: &generator)! }.joined()
             try #require(AWSRules.tagValue(owner) == nil)
-            let plan = try Fixtures.plan(name, .postgresql, in: prod, owner: owner)
+            var profile = prod
+            for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                let key = "k" + (0..<Int.random(in: 0...12, using: &generator)).map { _ in ownerAlphabet.randomElement(using: &generator)! }.joined()
+                let value = (0..<Int.random(in: 0...20, using: &generator)).map { _ in ownerAlphabet.randomElement(using: &generator)! }.joined()
+                try #require(AWSRules.tagKey(key) == nil && AWSRules.tagValue(value) == nil)
+                profile.tags[key] = value
+            }
+            let plan = try Fixtures.plan(name, .postgresql, in: profile, owner: owner)
             let files = TerraformRenderer.render(plan)
             let providers = try #require(files.first { $0.path.hasSuffix("providers.tf") }).contents
             let tags = try HCLStringLiteral.stringMap(in: providers, block: "tags")
