@@ -483,7 +483,14 @@ enum Decode {
     }
 
     static func string(_ value: ProfileValue, at path: String, _ check: (String) -> String?) throws(ProfileFileError) -> String {
-        guard case .string(let text) = value else { throw ProfileFileError(path: path, "must be a string, got \(value.summary)") }
+        guard case .string(let text) = value else {
+            switch value {
+            case .integer, .number:
+                throw ProfileFileError(path: path, "must be a string; put numbers in quotes, as in \"16\", got \(value.summary)")
+            default:
+                throw ProfileFileError(path: path, "must be a string, got \(value.summary)")
+            }
+        }
         if let problem = check(text) { throw ProfileFileError(path: path, "\(problem), got \(value.summary)") }
         return text
     }

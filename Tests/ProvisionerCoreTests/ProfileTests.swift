@@ -170,6 +170,10 @@ import Testing
         ("defaults: {network: {vpcId: vpc-0123456789abcdef0, subnetIds: [subnet-0123456789abcdef0]}}",
          "defaults.network.subnetIds: needs at least two subnets in different availability zones"),
         ("environments: [Dev]", "environments: must be an object, got a list"),
+        ("defaults: {engines: {postgresql: {version: 16}}}",
+         "defaults.engines.postgresql.version: must be a string; put numbers in quotes, as in \"16\", got 16"),
+        ("defaults: {tags: {CostCentre: 4711}}", "defaults.tags.CostCentre: must be a string; put numbers in quotes, as in \"16\", got 4711"),
+        ("defaults: {region: [eu-west-1]}", "defaults.region: must be a string, got a list"),
         ("defaults: {backtrackWindowHours: 100}", "defaults.backtrackWindowHours: must be an integer from 0 to 72, got 100"),
     ])
     func badFilesNameTheKeyPath(yaml: String, expected: String) throws {

@@ -52,6 +52,24 @@ import Testing
         #expect(result.status == 0, "terraform fmt would change:\n\(result.stdout)\(result.stderr)")
     }
 
+    /// Every module input and output says what it is; every input that takes a bounded value
+    /// checks it.
+    @Test func moduleInputsAndOutputsAreDescribed() throws {
+        let module = TestEnvironment.repositoryRoot.appendingPathComponent(TerraformRenderer.modulePath)
+        for file in ["variables.tf", "outputs.tf"] {
+            let text = try String(contentsOf: module.appendingPathComponent(file), encoding: .utf8)
+            let blocks = text.components(separatedBy: "\n}\n").filter { $0.contains("variable \"") || $0.contains("output \"") }
+            #expect(blocks.count >= 10, "\(file)")
+            for block in blocks {
+                let name = block.firstMatch(of: /(variable|output) "([a-z0-9_]+)"/).map { String($0.2) } ?? "?"
+                #expect(block.contains("description = \""), "\(file): \(name) has no description")
+                if file == "variables.tf", block.contains("type        = string") || block.contains("type        = number") {
+                    #expect(block.contains("validation {"), "\(name) takes any value: add a validation")
+                }
+            }
+        }
+    }
+
     @Test func embeddedModuleMatchesTheFilesOnDisk() throws {
         let root = TestEnvironment.repositoryRoot
         let moduleDirectory = root.appendingPathComponent(TerraformRenderer.modulePath)
