@@ -6,14 +6,18 @@ import Foundation
 import ProvisionerService
 
 /// What the publisher knows about the base branch: its name (configured, or the repository's
-/// default branch), its head commit and root tree (reused for `baseBranchCacheTTL`), and the
-/// listings of the trees it walked for existence checks (kept by tree sha: a tree never changes,
-/// so a listing is valid for as long as the directory is unchanged).
+/// default branch), and its head: commit, root tree and every path in it (one recursive tree
+/// listing), reused for `baseBranchCacheTTL`. After that one `GET git/ref` tells whether the head
+/// moved; only then are the commit and the listing read again. Should GitHub truncate the
+/// listing (over 100,000 entries), existence checks walk the tree one directory at a time
+/// instead, with listings kept by tree sha (a tree never changes).
 actor BaseBranch {
     struct Snapshot: Sendable, Hashable {
         var branch: String
         var commit: String
         var tree: String
+        /// Every path in the tree; nil when GitHub truncated the listing.
+        var paths: Set<String>?
         var fetchedAt: ContinuousClock.Instant
     }
 
@@ -78,15 +82,20 @@ actor BaseBranch {
             }
             guard ref.isSuccess else { throw client.unexpected(ref, "read the base branch '\(branch)'") }
             let head = try ref.decode(GitRefAnswer.self, .getRef).object.sha
-            let tree: String
-            if let snapshot, snapshot.branch == branch, snapshot.commit == head {
-                tree = snapshot.tree  // unchanged: no need to read the commit again
-            } else {
-                let commit = try await client.send(.getCommit, "\(client.repositoryPath)/git/commits/\(head)", context: context)
-                guard commit.isSuccess else { throw client.unexpected(commit, "read the base branch's head commit \(head)") }
-                tree = try commit.decode(GitCommitAnswer.self, .getCommit).tree.sha
+            if var unchanged = snapshot, unchanged.branch == branch, unchanged.commit == head {
+                unchanged.fetchedAt = .now  // the head did not move: nothing else to read
+                snapshot = unchanged
+                return .success(unchanged)
             }
-            let fresh = Snapshot(branch: branch, commit: head, tree: tree, fetchedAt: .now)
+            let commit = try await client.send(.getCommit, "\(client.repositoryPath)/git/commits/\(head)", context: context)
+            guard commit.isSuccess else { throw client.unexpected(commit, "read the base branch's head commit \(head)") }
+            let tree = try commit.decode(GitCommitAnswer.self, .getCommit).tree.sha
+            let listing = try await client.send(
+                .getTree, "\(client.repositoryPath)/git/trees/\(tree)", query: [("recursive", "1")], context: context)
+            guard listing.isSuccess else { throw client.unexpected(listing, "list the base branch's files") }
+            let answer = try listing.decode(GitTreeAnswer.self, .getTree)
+            let paths = answer.truncated ? nil : Set(answer.tree.map(\.path))
+            let fresh = Snapshot(branch: branch, commit: head, tree: tree, paths: paths, fetchedAt: .now)
             snapshot = fresh
             return .success(fresh)
         } catch {
@@ -94,10 +103,10 @@ actor BaseBranch {
         }
     }
 
-    /// Whether `path` (a directory or file) exists in the tree `root`, walking one directory
-    /// level per component with cached listings.
-    func contains(_ path: String, root: String, _ context: CallContext) async throws(PublishError) -> Bool {
-        var tree = root
+    /// Whether `path` (a directory or file) exists in the snapshot's tree.
+    func contains(_ path: String, in snapshot: Snapshot, _ context: CallContext) async throws(PublishError) -> Bool {
+        if let paths = snapshot.paths { return paths.contains(path) }
+        var tree = snapshot.tree
         let components = path.split(separator: "/").map(String.init)
         for (index, component) in components.enumerated() {
             guard let entry = try await listing(tree, context)[component] else { return false }

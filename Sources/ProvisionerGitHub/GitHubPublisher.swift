@@ -14,8 +14,9 @@ import Synchronization
 ///
 /// The happy path takes 5 requests (docs/github.md): `POST git/trees` (base tree + inline file
 /// contents), `POST git/commits`, `POST git/refs`, `POST pulls`, `POST issues/{n}/labels`. The base
-/// branch's head and the directory listings used to check that the stack does not exist yet are
-/// cached (`baseBranchCacheTTL`), so they cost nothing per pull request while the base is unchanged.
+/// branch's head and its file listing (to check that the stack does not exist yet) are cached
+/// for `baseBranchCacheTTL`: 1 request per TTL while the base is unchanged, 3 after it moved,
+/// shared by every pull request opened meanwhile.
 ///
 /// Idempotent: when the branch exists already (a redelivery, a crash after creating it, a racing
 /// worker) it looks for the open pull request of that branch and returns it, with the request id
@@ -103,7 +104,7 @@ public final class GitHubPublisher: ChangeRequestPublisher, Sendable {
 
     private func open(_ change: ChangeRequest, context: CallContext, logger: Logger) async throws(PublishError) -> (PullRequestRef, Bool) {
         let snapshot = try await base.current(context)
-        if try await base.contains(change.stackPath, root: snapshot.tree, context) {
+        if try await base.contains(change.stackPath, in: snapshot, context) {
             throw .alreadyProvisioned(stackPath: change.stackPath)
         }
         let tree = try await createTree(change.files, base: snapshot.tree, context)

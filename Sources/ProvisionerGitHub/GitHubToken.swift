@@ -88,7 +88,7 @@ public actor CachingTokenProvider: GitHubTokenProvider, CustomStringConvertible 
         return token
     }
 
-    public func tokenRejected(_ token: GitHubToken) {
+    public func tokenRejected(_ token: GitHubToken) async {
         if cached?.token == token { cached = nil }
     }
 

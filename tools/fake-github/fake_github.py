@@ -968,6 +968,9 @@ def main():
     def stop(signum, frame):
         raise SystemExit(0)
 
+    # A parent may have started us with signals blocked (a Swift test process does): unblock the
+    # ones that stop us, or SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, stop)
     print(f"fake-github listening on {state.base_url} git-dir={repository.git_dir}", flush=True)
     try:
