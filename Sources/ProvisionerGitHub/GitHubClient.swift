@@ -83,7 +83,8 @@ final class GitHubClient: Sendable {
         self.http = http
         self.logger = logger
         pacer = RequestPacer(
-            contentCreationInterval: configuration.contentCreationInterval, reserve: configuration.rateLimitReserve)
+            contentCreationInterval: configuration.contentCreationInterval,
+            contentCreationsPerHour: configuration.contentCreationsPerHour, reserve: configuration.rateLimitReserve)
     }
 
     /// Requests sent so far, per operation id (every attempt counts: that is what GitHub counts).
@@ -125,11 +126,21 @@ final class GitHubClient: Sendable {
             let turn = await pacer.turn(createsContent: operation.createsContent)
             if turn.wait > .zero {
                 if turn.rateLimited, !context.spend(turn.wait) {
+                    await pacer.abandon(turn)
                     throw .transient(
                         "GitHub rate limit: the next \(operation.rawValue) request may go in \(turn.wait.roundedSeconds), more than this attempt may wait",
                         retryAfter: turn.wait)
                 }
                 try await Self.sleep(turn.wait, operation)
+            }
+            // A secondary limit may have come while this request waited for its turn.
+            while let block = await pacer.remainingBlock() {
+                guard context.spend(block) else {
+                    throw .transient(
+                        "GitHub's secondary rate limit holds requests back for \(block.roundedSeconds), more than this attempt may wait",
+                        retryAfter: block)
+                }
+                try await Self.sleep(block, operation)
             }
 
             let token = try await currentToken()

@@ -34,6 +34,9 @@ public struct GitHubConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// Minimum spacing between content-creating requests (POST, PATCH, PUT, DELETE). GitHub's
     /// secondary limit allows about 80 per minute: 0.75 s keeps one process just under it.
     public var contentCreationInterval: Duration
+    /// Most content-creating requests in any hour (GitHub's secondary limit: about 500). Past
+    /// it, `publish` throws `.transient` with the time the next write may go, for the queue.
+    public var contentCreationsPerHour: Int
     /// Below this many remaining primary-limit requests, the client waits for the window's reset
     /// instead of spending the last ones.
     public var rateLimitReserve: Int
@@ -43,7 +46,8 @@ public struct GitHubConfiguration: Sendable, Hashable, CustomStringConvertible {
         repository: String, apiURL: String = GitHubConfiguration.defaultAPIURL, baseBranch: String? = nil,
         userAgent: String = "rds-provisioner", requestTimeout: Duration = .seconds(15),
         baseBranchCacheTTL: Duration = .seconds(30), retry: GitHubRetryPolicy = GitHubRetryPolicy(),
-        contentCreationInterval: Duration = .milliseconds(750), rateLimitReserve: Int = 10
+        contentCreationInterval: Duration = .milliseconds(750), contentCreationsPerHour: Int = 480,
+        rateLimitReserve: Int = 10
     ) throws(GitHubConfigurationError) {
         let (owner, name) = try Self.parseRepository(repository)
         self.owner = owner
@@ -61,6 +65,7 @@ public struct GitHubConfiguration: Sendable, Hashable, CustomStringConvertible {
         self.baseBranchCacheTTL = baseBranchCacheTTL
         self.retry = retry
         self.contentCreationInterval = contentCreationInterval
+        self.contentCreationsPerHour = max(1, contentCreationsPerHour)
         self.rateLimitReserve = max(0, rateLimitReserve)
     }
 

@@ -294,6 +294,24 @@ struct GitHubPublisherTests {
         }
     }
 
+    @Test func theHourlyWriteBudgetIsKept() async throws {
+        try await FakeGitHub.with { fake in
+            let publisher = try fake.publisher(logger: LogCapture().logger()) { $0.contentCreationsPerHour = 6 }
+            try await publisher.verify()
+            _ = try await publisher.publish(sampleChange())
+            try await fake.resetStats()
+            let error = await #expect(throws: PublishError.self) { try await publisher.publish(sampleChange("payments")) }
+            guard case .transient(_, let retryAfter)? = error, let retryAfter else {
+                Issue.record("expected a transient error with retryAfter, got \(String(describing: error))")
+                return
+            }
+            #expect(retryAfter > .seconds(3500))
+            // The sixth write went out; the seventh waits for the hour to pass.
+            #expect(try await fake.stats().operations == ["git/create-tree": 1])
+            #expect(try fake.branches() == ["main", "rds/dev/orders"])
+        }
+    }
+
     @Test func anExhaustedPrimaryLimitIsWaitedOutUntilTheReset() async throws {
         try await FakeGitHub.with { fake in
             let publisher = try fake.publisher(logger: LogCapture().logger())
