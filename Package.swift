@@ -48,6 +48,13 @@ let package = Package(
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        // Opens the pull request on GitHub (REST API over AsyncHTTPClient).
+        .target(name: "ProvisionerGitHub", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         // Executables.
         .executableTarget(name: "rds-provisioner", dependencies: [
             "ProvisionerCore",
@@ -60,6 +67,12 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // API calls per pull request and pull requests per minute against tools/fake-github.
+        .executableTarget(name: "github-benchmark", dependencies: [
+            "ProvisionerGitHub",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Load generator for BENCHMARKS.md (swift run -c release provisioner-benchmark …).
         .executableTarget(name: "provisioner-benchmark", dependencies: [
@@ -74,6 +87,11 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "ProvisionerGitHubTests", dependencies: [
+            "ProvisionerGitHub", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "ProvisionerCore", "TestSupport",
