@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "ProvisionerHTTP", dependencies: [
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Executables.
         .executableTarget(name: "rds-provisioner", dependencies: [
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
     ]
