@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure core: request contract, validation, profiles, cluster plan, HCL rendering, status.
@@ -31,6 +32,7 @@ let package = Package(
             "ProvisionerCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Adapters.
         .target(name: "ProvisionerSQLite", dependencies: [
@@ -57,11 +59,12 @@ let package = Package(
             "ProvisionerLocalGit",
             "ProvisionerHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Tests, one target per module.
-        .target(name: "TestSupport", dependencies: ["ProvisionerCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProvisionerCore", "ProvisionerService"], path: "Tests/TestSupport"),
         .testTarget(name: "ProvisionerCoreTests", dependencies: ["ProvisionerCore", "ProvisionerYAML", "TestSupport"]),
         .testTarget(name: "ProvisionerServiceTests", dependencies: ["ProvisionerService", "TestSupport"]),
         .testTarget(name: "ProvisionerSQLiteTests", dependencies: ["ProvisionerSQLite", "TestSupport"]),
