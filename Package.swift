@@ -73,6 +73,7 @@ let package = Package(
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
     ]

@@ -87,6 +87,6 @@ public enum ProvisionerAPI {
         metrics.describe(
             MetricNames.intake, help: "POST /provision outcomes: accepted, rejected (by code), duplicate, error.")
         metrics.describe(MetricNames.processingDuration, help: "Time the worker spent on one queue message.")
-        metrics.describe(MetricNames.requestStatusChanges, help: "Requests that reached each status.")
+        metrics.describe(MetricNames.requestOutcomes, help: "Requests that reached a final status, by status.")
     }
 }

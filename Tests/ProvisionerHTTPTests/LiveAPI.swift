@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProvisionerCore
+import ProvisionerHTTP
+import ProvisionerService
+import ServiceLifecycle
+import TestSupport
+
+/// The API running on an ephemeral port of 127.0.0.1, with the parts a test gave it.
+struct LiveAPI: Sendable {
+    let port: Int
+    let intake: RecordingIntake
+    let store: PagingStatusStore
+    let metrics: PrometheusMetrics
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the API, runs `body` against it, and stops it (also when `body` throws).
+    static func run<T: Sendable>(
+        store: PagingStatusStore = PagingStatusStore(),
+        intake: RecordingIntake? = nil,
+        queueDepth: QueueDepthProvider? = nil,
+        _ body: @Sendable (LiveAPI) async throws -> T
+    ) async throws -> T {
+        let intake = intake ?? RecordingIntake(store: store)
+        let metrics = PrometheusMetrics()
+        var logger = Logger(label: "ProvisionerHTTPTests")
+        logger.logLevel = .warning
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = ProvisionerAPI.buildApplication(
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            validator: RequestValidator(profiles: .builtIn), intake: intake, statusStore: store,
+            queueDepth: queueDepth, metrics: metrics, logger: logger,
+            onServerRunning: { port in
+                portContinuation.yield(port)
+                portContinuation.finish()
+            })
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { portContinuation.finish() }  // a server that fails to start ends the wait below
+                try await services.run()
+            }
+            defer { group.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                try await group.next()
+                throw TestSupportError("the API stopped before it listened")
+            }
+            let api = LiveAPI(port: port, intake: intake, store: store, metrics: metrics)
+            do {
+                let value = try await body(api)
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return value
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    // MARK: Requests
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+
+        var text: String { String(decoding: body, as: UTF8.self) }
+
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try PublicJSON.decoder().decode(type, from: Data(body))
+        }
+
+        /// The error body every error response carries.
+        func error() throws -> APIErrorBody { try decode(APIErrorBody.self) }
+
+        func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                throw TestSupportError("not a JSON object: \(text)")
+            }
+            return object
+        }
+    }
+
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        chunked: Bool = false
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            if chunked {
+                // Streamed in small pieces without a Content-Length (Transfer-Encoding: chunked).
+                let pieces = stride(from: 0, to: body.count, by: 1024).map { ByteBuffer(bytes: body[$0..<min($0 + 1024, body.count)]) }
+                request.body = .stream(pieces.async, length: .unknown)
+            } else {
+                request.body = .bytes(body)
+            }
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+    }
+
+    func get(_ path: String) async throws -> Reply { try await send(.GET, path) }
+
+    /// POSTs a JSON body to `/provision`.
+    func provision(_ json: String, contentType: String? = "application/json") async throws -> Reply {
+        try await send(.POST, "/provision", headers: contentType.map { [("Content-Type", $0)] } ?? [], body: Array(json.utf8))
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements as an async sequence (for streamed request bodies).
+    var async: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
+    }
+}
+
+/// Builds a status record for seeding a store.
+func record(
+    _ name: String, environment: String = "Dev", status: RequestStatus = .queued, createdAt: Date,
+    id: String = UUID().uuidString.lowercased()
+) -> RequestRecord {
+    let request = ProvisionRequest(databaseName: name, databaseEngine: .postgresql, environment: environment)
+    var history = [StatusChange(status: .queued, at: createdAt)]
+    if status != .queued { history.append(StatusChange(status: status, at: createdAt.addingTimeInterval(1))) }
+    return RequestRecord(
+        requestId: id, status: status, request: request, clusterIdentifier: "\(name)-\(environment.lowercased())",
+        stackPath: "stacks/\(environment.lowercased())/\(name)", branch: "rds/\(environment.lowercased())/\(name)",
+        reason: status == .rejected ? StatusReason(code: "already_provisioned", message: "stack exists") : nil,
+        history: history, createdAt: createdAt, updatedAt: history.last!.at)
+}
