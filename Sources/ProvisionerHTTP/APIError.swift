@@ -90,6 +90,14 @@ public enum APIErrorCode {
     public static let intakeUnavailable = "intake_unavailable"
     public static let statusUnavailable = "status_unavailable"
     public static let internalError = "internal_error"
+
+    /// Every code the API can answer: the core's request codes and the ones above.
+    public static let all: [String] =
+        RequestErrorCode.allCases.map(\.rawValue) + [
+            unsupportedMediaType, invalidBody, notFound, methodNotAllowed, invalidRequestId, requestNotFound,
+            invalidStatusFilter, invalidEnvironmentFilter, invalidLimit, invalidCursor, intakeUnavailable,
+            statusUnavailable, internalError,
+        ]
 }
 
 /// JSON responses in the public dialect (`PublicJSON`: sorted keys, ISO 8601 timestamps).
