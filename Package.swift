@@ -63,6 +63,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Load generator for BENCHMARKS.md (swift run -c release provisioner-benchmark …).
+        .executableTarget(name: "provisioner-benchmark", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // Tests, one target per module.
         .target(name: "TestSupport", dependencies: ["ProvisionerCore", "ProvisionerService"], path: "Tests/TestSupport"),
         .testTarget(name: "ProvisionerCoreTests", dependencies: ["ProvisionerCore", "ProvisionerYAML", "TestSupport"]),
@@ -75,6 +79,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "ProvisionerCore", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
     ]
 )
