@@ -35,7 +35,7 @@ struct Handlers: Sendable {
     var validator: RequestValidator
     var intake: any RequestIntake
     var statusStore: any StatusStore
-    var queueDepth: QueueDepthProvider?
+    var queueStats: QueueStatsProvider?
     var metrics: PrometheusMetrics
     var logger: Logger
     var now: @Sendable () -> Date = { Date() }
@@ -241,22 +241,32 @@ struct Handlers: Sendable {
 
     // MARK: GET /healthz, GET /metrics
 
+    static func render(_ stats: QueueStats, now: Date) -> String {
+        let messages = MetricNames.queueMessages
+        let age = MetricNames.queueOldestMessageAge
+        var text = "# HELP \(messages) Messages in the request queue, by state.\n# TYPE \(messages) gauge\n"
+        for (state, value) in [
+            ("visible", stats.visible), ("in_flight", stats.inFlight), ("delayed", stats.delayed), ("dead", stats.dead),
+        ] {
+            text += "\(messages){state=\"\(state)\"} \(value)\n"
+        }
+        let seconds = stats.oldestVisibleSentAt.map { max(0, now.timeIntervalSince($0)) } ?? 0
+        text += "# HELP \(age) Age of the oldest message waiting to be received (0 when none waits).\n"
+        text += "# TYPE \(age) gauge\n\(age) \(PrometheusMetrics.format(seconds))\n"
+        return text
+    }
+
     func health(_ request: Request, context: some RequestContext) async throws -> Response {
         JSONResponse.make(status: .ok, HealthBody(status: "ok"))
     }
 
     func renderMetrics(_ request: Request, context: some RequestContext) async throws -> Response {
         var text = metrics.render()
-        if let queueDepth {
+        if let queueStats {
             do {
-                let depth = try await queueDepth()
-                text += "# HELP \(MetricNames.queueMessages) Messages in the request queue, by state.\n"
-                text += "# TYPE \(MetricNames.queueMessages) gauge\n"
-                for (state, value) in [("visible", depth.visible), ("in_flight", depth.inFlight), ("dead", depth.dead)] {
-                    text += "\(MetricNames.queueMessages){state=\"\(state)\"} \(value)\n"
-                }
+                text += Self.render(try await queueStats(), now: now())
             } catch {
-                logger.warning("queue depth unavailable", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("queue stats unavailable", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
         return Response(

@@ -10,9 +10,11 @@ public enum MetricNames {
     /// Counter, labels `outcome` (`accepted`, `rejected`, `duplicate`, `error`) and, unless
     /// accepted, `code` (the error code answered): what became of each `POST /provision`.
     public static let intake = "rds_provisioner_intake_total"
-    /// Gauge, label `state` (`visible`, `in_flight`, `dead`): messages in the request queue,
-    /// read from the `QueueDepthProvider` at each scrape.
+    /// Gauge, label `state` (`visible`, `in_flight`, `delayed`, `dead`): messages in the request
+    /// queue, read from the `QueueStatsProvider` at each scrape.
     public static let queueMessages = "rds_provisioner_queue_messages"
+    /// Gauge: seconds since the oldest message waiting to be received was sent (0 when none waits).
+    public static let queueOldestMessageAge = "rds_provisioner_queue_oldest_message_age_seconds"
     /// Histogram (swift-metrics `Timer`): time the worker spent on one queue message. Recorded by
     /// the worker (`RequestProcessor`).
     public static let processingDuration = RequestProcessor.processingMetric

@@ -21,7 +21,7 @@ public enum ProvisionerAPI {
     ///   - validator: Validates `POST /provision` bodies; its profiles also check the `environment` filter.
     ///   - intake: Stores accepted requests (the SQLite queue locally).
     ///   - statusStore: Answers `GET /requests` and `GET /requests/{id}`.
-    ///   - queueDepth: Read on each `/metrics` scrape; `nil` leaves the queue gauges out.
+    ///   - queueStats: Read on each `/metrics` scrape; `nil` leaves the queue gauges out.
     ///   - metrics: Where the API records its metrics and what `/metrics` renders. Bootstrap the
     ///     same instance as the process' swift-metrics backend so that the worker's metrics show too.
     ///   - logger: The API's logger.
@@ -32,13 +32,13 @@ public enum ProvisionerAPI {
         validator: RequestValidator,
         intake: any RequestIntake,
         statusStore: any StatusStore,
-        queueDepth: QueueDepthProvider? = nil,
+        queueStats: QueueStatsProvider? = nil,
         metrics: PrometheusMetrics,
         logger: Logger,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = buildRouter(
-            validator: validator, intake: intake, statusStore: statusStore, queueDepth: queueDepth,
+            validator: validator, intake: intake, statusStore: statusStore, queueStats: queueStats,
             metrics: metrics, logger: logger)
         return Application(
             router: router,
@@ -53,13 +53,13 @@ public enum ProvisionerAPI {
         validator: RequestValidator,
         intake: any RequestIntake,
         statusStore: any StatusStore,
-        queueDepth: QueueDepthProvider? = nil,
+        queueStats: QueueStatsProvider? = nil,
         metrics: PrometheusMetrics,
         logger: Logger
     ) -> Router<Context> {
         describeMetrics(metrics)
         let handlers = Handlers(
-            validator: validator, intake: intake, statusStore: statusStore, queueDepth: queueDepth,
+            validator: validator, intake: intake, statusStore: statusStore, queueStats: queueStats,
             metrics: metrics, logger: logger)
 
         var routes = RouteTable()

@@ -23,7 +23,7 @@ struct LiveAPI: Sendable {
     static func run<T: Sendable>(
         store: PagingStatusStore = PagingStatusStore(),
         intake: RecordingIntake? = nil,
-        queueDepth: QueueDepthProvider? = nil,
+        queueStats: QueueStatsProvider? = nil,
         _ body: @Sendable (LiveAPI) async throws -> T
     ) async throws -> T {
         let intake = intake ?? RecordingIntake(store: store)
@@ -34,7 +34,7 @@ struct LiveAPI: Sendable {
         let app = ProvisionerAPI.buildApplication(
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             validator: RequestValidator(profiles: .builtIn), intake: intake, statusStore: store,
-            queueDepth: queueDepth, metrics: metrics, logger: logger,
+            queueStats: queueStats, metrics: metrics, logger: logger,
             onServerRunning: { port in
                 portContinuation.yield(port)
                 portContinuation.finish()

@@ -9,7 +9,8 @@ import Testing
 struct MetricsEndpointTests {
     @Test("Counts intake outcomes and HTTP requests, shows queue depth and the worker's histogram")
     func exposition() async throws {
-        try await LiveAPI.run(queueDepth: { QueueDepth(visible: 3, inFlight: 1, dead: 2) }) { api in
+        let stats = QueueStats(visible: 3, inFlight: 1, delayed: 4, dead: 2, oldestVisibleSentAt: Date(timeIntervalSinceNow: -90))
+        try await LiveAPI.run(queueStats: { stats }) { api in
             #expect(try await api.provision(ProvisionTests.orders).status == 202)
             #expect(try await api.provision(ProvisionTests.orders).status == 409)
             #expect(try await api.provision("{").status == 400)
@@ -23,6 +24,9 @@ struct MetricsEndpointTests {
             #expect(reply.headers["Content-Type"] == ["text/plain; version=0.0.4; charset=utf-8"])
             let lines = Set(reply.text.split(separator: "\n").map(String.init))
             #expect(lines.contains(#"rds_provisioner_intake_total{outcome="accepted"} 1"#), "\(reply.text)")
+            let age = try #require(lines.first { $0.hasPrefix("rds_provisioner_queue_oldest_message_age_seconds ") })
+            let seconds = try #require(Double(age.split(separator: " ")[1]))
+            #expect(seconds >= 90 && seconds < 3600)
             for expected in [
                 #"rds_provisioner_intake_total{outcome="accepted"} 1"#,
                 #"rds_provisioner_intake_total{code="duplicate_request",outcome="duplicate"} 1"#,
@@ -35,6 +39,8 @@ struct MetricsEndpointTests {
                 #"rds_provisioner_queue_messages{state="visible"} 3"#,
                 #"rds_provisioner_queue_messages{state="in_flight"} 1"#,
                 #"rds_provisioner_queue_messages{state="dead"} 2"#,
+                #"rds_provisioner_queue_messages{state="delayed"} 4"#,
+                "# TYPE rds_provisioner_queue_oldest_message_age_seconds gauge",
                 "# TYPE rds_provisioner_processing_seconds histogram",
                 #"rds_provisioner_processing_seconds_bucket{le="1"} 0"#,
                 #"rds_provisioner_processing_seconds_bucket{le="2.5"} 1"#,
@@ -49,8 +55,8 @@ struct MetricsEndpointTests {
     }
 
     @Test("A queue that cannot be read leaves the queue gauges out; the rest still answers")
-    func queueDepthFailure() async throws {
-        try await LiveAPI.run(queueDepth: { throw DiskFullError() }) { api in
+    func queueStatsFailure() async throws {
+        try await LiveAPI.run(queueStats: { throw DiskFullError() }) { api in
             let reply = try await api.get("/metrics")
             #expect(reply.status == 200)
             #expect(!reply.text.contains("rds_provisioner_queue_messages"))
