@@ -2,71 +2,37 @@ import Foundation
 import Hummingbird
 import ProvisionerCore
 
-/// One problem, as every error body of the API spells it: a stable machine `code`, the
-/// offending `field` (absent when the problem is not about one field) and a sentence for people.
-public struct APIErrorDetail: Sendable, Hashable, Codable {
-    public var code: String
-    public var field: String?
-    public var message: String
-
-    public init(code: String, field: String? = nil, message: String) {
-        self.code = code
-        self.field = field
-        self.message = message
-    }
-
-    public init(_ error: RequestError) {
-        self.init(code: error.code.rawValue, field: error.field, message: error.message)
-    }
-}
-
-/// The body of every error response:
-///
-///     {"error": {"code": "…", "field": "…", "message": "…"}, "errors": [ … ]}
-///
-/// `error` is the first (most important) problem; `errors` lists all of them, `error` included.
-public struct APIErrorBody: Sendable, Hashable, Codable {
-    public var error: APIErrorDetail
-    public var errors: [APIErrorDetail]
-
-    public init(errors: [APIErrorDetail]) {
-        precondition(!errors.isEmpty, "an error body needs at least one error")
-        self.error = errors[0]
-        self.errors = errors
-    }
-}
-
-/// An error the API answers with: an HTTP status, the error body, and extra headers
-/// (`Allow` for 405). Handlers throw it; `APIMiddleware` turns it into the response.
+/// An error the API answers with: an HTTP status, the public error body (`ErrorResponse`:
+/// `{"error": {"code", "field", "message"}, "errors": [...]}`) and extra headers (`Allow` for
+/// 405). Handlers throw it; `APIMiddleware` turns it into the response.
 public struct APIError: Error, Sendable, CustomStringConvertible {
     public var status: HTTPResponse.Status
-    public var errors: [APIErrorDetail]
+    public var body: ErrorResponse
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, errors: [APIErrorDetail], headers: HTTPFields = [:]) {
-        precondition(!errors.isEmpty, "an APIError needs at least one error")
+    public init(_ status: HTTPResponse.Status, body: ErrorResponse, headers: HTTPFields = [:]) {
         self.status = status
-        self.errors = errors
+        self.body = body
         self.headers = headers
     }
 
     public init(_ status: HTTPResponse.Status, code: String, field: String? = nil, _ message: String, headers: HTTPFields = [:]) {
-        self.init(status, errors: [APIErrorDetail(code: code, field: field, message: message)], headers: headers)
+        self.init(status, body: ErrorResponse(code: code, field: field, message: message), headers: headers)
     }
 
-    /// The machine code of the first error.
-    public var code: String { errors[0].code }
-
-    public var description: String { "\(status.code) \(code): \(errors[0].message)" }
-
-    /// The answer to a body the validator refused: 413 for `body_too_large`, 400 otherwise.
+    /// The answer to a body the validator refused, with the status its headline code calls
+    /// for (`RequestErrorCode.httpStatus`: 400, or 413, 409, 500).
     public init(_ requestErrors: RequestErrors) {
-        let status: HTTPResponse.Status = requestErrors.first.code == .bodyTooLarge ? .contentTooLarge : .badRequest
-        self.init(status, errors: requestErrors.errors.map(APIErrorDetail.init))
+        self.init(HTTPResponse.Status(code: requestErrors.first.code.httpStatus), body: ErrorResponse(requestErrors))
     }
+
+    /// The machine code of the headline error.
+    public var code: String { body.error.code }
+
+    public var description: String { "\(status.code) \(code): \(body.error.message)" }
 
     func response() -> Response {
-        var response = JSONResponse.make(status: status, APIErrorBody(errors: errors))
+        var response = JSONResponse.make(status: status, body)
         response.headers.append(contentsOf: headers)
         return response
     }

@@ -78,7 +78,7 @@ struct LiveAPI: Sendable {
         }
 
         /// The error body every error response carries.
-        func error() throws -> APIErrorBody { try decode(APIErrorBody.self) }
+        func error() throws -> ErrorResponse { try decode(ErrorResponse.self) }
 
         func json() throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
