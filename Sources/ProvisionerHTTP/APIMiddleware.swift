@@ -27,6 +27,12 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         Timer(label: MetricNames.httpRequestDuration, dimensions: [("route", route)], factory: metrics)
             .recordNanoseconds(nanoseconds)
+        logger.debug(
+            "answered",
+            metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
+                "seconds": "\(Double(nanoseconds) / 1e9)",
+            ])
         return response
     }
 

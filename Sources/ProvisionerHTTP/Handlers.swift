@@ -41,7 +41,7 @@ struct Handlers: Sendable {
     var now: @Sendable () -> Date = { Date() }
 
     static let defaultPageSize = 20
-    static let maxPageSize = 100
+    static let maxPageSize = 500
     static let maxCursorLength = 1024
 
     // MARK: POST /provision

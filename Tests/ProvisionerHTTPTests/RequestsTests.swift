@@ -112,6 +112,9 @@ struct RequestsTests {
             let all = try await api.get("/requests").decode(ListPage.self)
             #expect(all.requests.count == 3)
             #expect(all.nextCursor == nil)
+            for limit in [1, 500] {
+                #expect(try await api.get("/requests?limit=\(limit)").status == 200, "limit=\(limit)")
+            }
         }
     }
 
@@ -122,7 +125,7 @@ struct RequestsTests {
             ("status=", "invalid_status_filter", "status"),
             ("environment=Moon", "invalid_environment_filter", "environment"),
             ("limit=0", "invalid_limit", "limit"),
-            ("limit=101", "invalid_limit", "limit"),
+            ("limit=501", "invalid_limit", "limit"),
             ("limit=ten", "invalid_limit", "limit"),
             ("cursor=garbage", "invalid_cursor", "cursor"),
             ("cursor=", "invalid_cursor", "cursor"),
