@@ -10,16 +10,55 @@ import ProvisionerService
 import ServiceLifecycle
 import TestSupport
 
-/// The API running on an ephemeral port of 127.0.0.1, with the parts a test gave it.
-struct LiveAPI: Sendable {
+/// Runs the API on an ephemeral port of 127.0.0.1 with the given parts, runs `body` with the
+/// port, and stops the server (also when `body` throws).
+func withServer<T: Sendable>(
+    intake: any RequestIntake, store: any StatusStore, queueStats: QueueStatsProvider? = nil,
+    metrics: PrometheusMetrics = PrometheusMetrics(), profiles: ProfileSet = .builtIn,
+    _ body: @Sendable (_ port: Int) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: "ProvisionerHTTPTests")
+    logger.logLevel = .warning
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let app = ProvisionerAPI.buildApplication(
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        validator: RequestValidator(profiles: profiles), intake: intake, statusStore: store,
+        queueStats: queueStats, metrics: metrics, logger: logger,
+        onServerRunning: { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        })
+    let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { portContinuation.finish() }  // a server that fails to start ends the wait below
+            try await services.run()
+        }
+        defer { group.cancelAll() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try await group.next()
+            throw TestSupportError("the API stopped before it listened")
+        }
+        do {
+            let value = try await body(port)
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return value
+        } catch {
+            await services.triggerGracefulShutdown()
+            throw error
+        }
+    }
+}
+
+/// The API running with in-memory parts the test can inspect.
+struct LiveAPI: APIClient {
     let port: Int
     let intake: RecordingIntake
     let store: PagingStatusStore
     let metrics: PrometheusMetrics
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    /// Starts the API, runs `body` against it, and stops it (also when `body` throws).
     static func run<T: Sendable>(
         store: PagingStatusStore = PagingStatusStore(),
         intake: RecordingIntake? = nil,
@@ -28,65 +67,42 @@ struct LiveAPI: Sendable {
     ) async throws -> T {
         let intake = intake ?? RecordingIntake(store: store)
         let metrics = PrometheusMetrics()
-        var logger = Logger(label: "ProvisionerHTTPTests")
-        logger.logLevel = .warning
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = ProvisionerAPI.buildApplication(
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            validator: RequestValidator(profiles: .builtIn), intake: intake, statusStore: store,
-            queueStats: queueStats, metrics: metrics, logger: logger,
-            onServerRunning: { port in
-                portContinuation.yield(port)
-                portContinuation.finish()
-            })
-        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { portContinuation.finish() }  // a server that fails to start ends the wait below
-                try await services.run()
-            }
-            defer { group.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                try await group.next()
-                throw TestSupportError("the API stopped before it listened")
-            }
-            let api = LiveAPI(port: port, intake: intake, store: store, metrics: metrics)
-            do {
-                let value = try await body(api)
-                await services.triggerGracefulShutdown()
-                try await group.waitForAll()
-                return value
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
+        return try await withServer(intake: intake, store: store, queueStats: queueStats, metrics: metrics) { port in
+            try await body(LiveAPI(port: port, intake: intake, store: store, metrics: metrics))
         }
     }
+}
 
-    // MARK: Requests
+/// An HTTP reply, read whole.
+struct Reply: Sendable {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
 
-    struct Reply: Sendable {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
 
-        var text: String { String(decoding: body, as: UTF8.self) }
-
-        func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            try PublicJSON.decoder().decode(type, from: Data(body))
-        }
-
-        /// The error body every error response carries.
-        func error() throws -> ErrorResponse { try decode(ErrorResponse.self) }
-
-        func json() throws -> [String: Any] {
-            guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-                throw TestSupportError("not a JSON object: \(text)")
-            }
-            return object
-        }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try PublicJSON.decoder().decode(type, from: Data(body))
     }
+
+    /// The error body every error response carries.
+    func error() throws -> ErrorResponse { try ErrorResponse.decode(body) }
+
+    func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw TestSupportError("not a JSON object: \(text)")
+        }
+        return object
+    }
+}
+
+/// Sends real HTTP requests (AsyncHTTPClient) to the server on 127.0.0.1.
+protocol APIClient: Sendable {
+    var port: Int { get }
+}
+
+extension APIClient {
+    var baseURL: String { "http://127.0.0.1:\(port)" }
 
     func send(
         _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
