@@ -46,18 +46,21 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
                 let allowed = route.methods.map(\.rawValue).joined(separator: ", ")
                 return APIError(
                     .methodNotAllowed, code: APIErrorCode.methodNotAllowed, field: nil,
-                    "\(route.template) does not answer \(request.method.rawValue); use \(allowed)",
+                    "\(route.template) does not answer \(request.method.rawValue); use \(allowed).",
                     headers: [.allow: allowed])
             }
-            return APIError(.notFound, code: APIErrorCode.notFound, "there is no resource at \(request.uri.path)")
+            return APIError(
+                .notFound, code: APIErrorCode.notFound,
+                "There is nothing at \(request.uri.path). The API serves /provision, /requests, /requests/{id}, /healthz and /metrics.")
         case let error as any HTTPResponseError where error.status == .contentTooLarge:
             return APIError(
-                .contentTooLarge, code: APIErrorCode.bodyTooLarge, "the body is larger than the server accepts")
+                .contentTooLarge, code: APIErrorCode.bodyTooLarge, "The body is larger than the server accepts.")
         default:
             logger.error(
                 "unexpected error answering a request",
                 metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
-            return APIError(.internalServerError, code: APIErrorCode.internalError, "an unexpected error occurred; it was logged")
+            return APIError(
+                .internalServerError, code: APIErrorCode.internalError, "An unexpected error occurred; it was logged.")
         }
     }
 }

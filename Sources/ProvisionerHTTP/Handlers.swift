@@ -76,10 +76,10 @@ struct Handlers: Sendable {
 
         let requestId = UUID().uuidString.lowercased()
         let receivedAt = now()
-        // A struct of strings and enums: encoding cannot fail.
-        let message = String(decoding: try! PublicJSON.encoder().encode(validated.request), as: UTF8.self)
+        // The SNS notification the worker receives: its Message is the normalised request.
         let envelope = SNSEnvelope(
-            messageId: requestId, topicArn: SNSEnvelope.localTopicArn, message: message, timestamp: receivedAt)
+            messageId: requestId, topicArn: SNSEnvelope.localTopicArn, message: validated.request.jsonBody,
+            timestamp: receivedAt)
         let submission = Submission(
             requestId: requestId, validated: validated, message: envelope.encoded(), receivedAt: receivedAt)
 
@@ -87,17 +87,18 @@ struct Handlers: Sendable {
         do {
             record = try await intake.submit(submission)
         } catch let IntakeError.duplicate(existingRequestId, stackPath) {
+            let request = validated.request
             throw APIError(
                 .conflict, code: APIErrorCode.duplicateRequest, field: nil,
-                "request \(existingRequestId) for \(stackPath) is already active; follow it at \(Self.statusURL(existingRequestId))"
-            )
+                "Database `\(request.databaseName)` in \(request.environment) (\(stackPath)) already has an active request, "
+                    + "\(existingRequestId); follow it at \(Self.statusURL(existingRequestId)).")
         } catch {
             logger.error(
                 "intake failed; nothing was queued",
                 metadata: ["requestId": "\(requestId)", "error": "\(String(reflecting: error))"])
             throw APIError(
                 .serviceUnavailable, code: APIErrorCode.intakeUnavailable,
-                "the request could not be stored, so nothing was queued; try again later")
+                "The request could not be stored, so nothing was queued. Try again later.")
         }
 
         logger.info(
@@ -115,7 +116,7 @@ struct Handlers: Sendable {
     private func requireJSONContentType(_ request: Request) throws(APIError) {
         let unsupported = APIError(
             .unsupportedMediaType, code: APIErrorCode.unsupportedMediaType, field: nil,
-            "send the body as JSON with the header `Content-Type: application/json`")
+            "Send the body as JSON with the header `Content-Type: application/json`.")
         guard let value = request.headers[.contentType] else { throw unsupported }
         let parts = value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let mediaType = parts.first, mediaType == "application/json"
@@ -133,7 +134,8 @@ struct Handlers: Sendable {
         let limit = RequestValidator.maxBodyBytes
         let tooLarge = APIError(
             .contentTooLarge, code: APIErrorCode.bodyTooLarge, field: nil,
-            "the body is larger than \(limit) bytes")
+            "The body is larger than \(limit) bytes. A request is a small JSON object like "
+                + #"{"databaseName": "orders", "databaseEngine": "PostgreSQL", "environment": "Dev"}."#)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw tooLarge
         }
@@ -143,7 +145,7 @@ struct Handlers: Sendable {
             throw tooLarge
         } catch {
             // The connection failed while the body was being read: nothing to answer to.
-            throw APIError(.badRequest, code: APIErrorCode.invalidBody, "the body could not be read")
+            throw APIError(.badRequest, code: APIErrorCode.invalidBody, "The body could not be read.")
         }
     }
 
@@ -162,7 +164,7 @@ struct Handlers: Sendable {
         guard let requestId = Self.normalisedRequestId(raw) else {
             throw APIError(
                 .badRequest, code: APIErrorCode.invalidRequestId, field: "id",
-                "a request id is a UUID such as 3f2c8a4e-1b7d-4c1e-9a53-2f0e6c8d9b10")
+                "A request id is a UUID such as 3f2c8a4e-1b7d-4c1e-9a53-2f0e6c8d9b10, as answered by POST /provision.")
         }
         let record: RequestRecord?
         do {
@@ -172,7 +174,7 @@ struct Handlers: Sendable {
         }
         guard let record else {
             throw APIError(
-                .notFound, code: APIErrorCode.requestNotFound, field: "id", "no request has the id \(requestId)")
+                .notFound, code: APIErrorCode.requestNotFound, field: "id", "No request has the id \(requestId).")
         }
         return JSONResponse.make(status: .ok, record)
     }
@@ -195,7 +197,7 @@ struct Handlers: Sendable {
             guard let parsed = RequestStatus(rawValue: status) else {
                 throw APIError(
                     .badRequest, code: APIErrorCode.invalidStatusFilter, field: "status",
-                    "status must be one of \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "`status` must be one of \(RequestStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             filter.status = parsed
         }
@@ -203,7 +205,7 @@ struct Handlers: Sendable {
             guard let profile = validator.profiles.profile(named: environment) else {
                 throw APIError(
                     .badRequest, code: APIErrorCode.invalidEnvironmentFilter, field: "environment",
-                    "environment must be one of \(validator.profiles.names.joined(separator: ", "))")
+                    "`environment` must be one of \(validator.profiles.names.joined(separator: ", ")) (case-insensitive).")
             }
             filter.environment = profile.name
         }
@@ -212,13 +214,13 @@ struct Handlers: Sendable {
             guard let parsed = Int(text), (1...Self.maxPageSize).contains(parsed) else {
                 throw APIError(
                     .badRequest, code: APIErrorCode.invalidLimit, field: "limit",
-                    "limit must be a whole number from 1 to \(Self.maxPageSize)")
+                    "`limit` must be a whole number from 1 to \(Self.maxPageSize).")
             }
             limit = parsed
         }
         let invalidCursor = APIError(
             .badRequest, code: APIErrorCode.invalidCursor, field: "cursor",
-            "cursor must be a nextCursor value from an earlier page of the same listing")
+            "`cursor` must be the `nextCursor` of an earlier page of the same listing.")
         let cursor = query["cursor"].map(String.init)
         if let cursor, cursor.isEmpty || cursor.utf8.count > Self.maxCursorLength { throw invalidCursor }
 
@@ -236,7 +238,7 @@ struct Handlers: Sendable {
     private func statusUnavailable(_ error: any Error) -> APIError {
         logger.error("status store failed", metadata: ["error": "\(String(reflecting: error))"])
         return APIError(
-            .serviceUnavailable, code: APIErrorCode.statusUnavailable, "request status cannot be read right now; try again later")
+            .serviceUnavailable, code: APIErrorCode.statusUnavailable, "Request status cannot be read right now. Try again later.")
     }
 
     // MARK: GET /healthz, GET /metrics
