@@ -57,6 +57,14 @@ public struct RequestValidator: Sendable {
             problems, name: request.databaseName, engine: request.databaseEngine, environment: environment, owner: request.owner)
     }
 
+    /// Validates raw field values (e.g. the CLI's flags: `["databaseName": "orders",
+    /// "databaseEngine": "postgres", "environment": "dev"]`) exactly as if they had arrived as
+    /// string members of a body: same spellings, same errors, unknown keys refused.
+    public func validate(fields: [String: String]) throws(RequestErrors) -> ValidatedRequest {
+        let members = fields.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .string($0.value), offset: 0) }
+        return try validate(members: members)
+    }
+
     // MARK: - Body
 
     private static let example = #"{"databaseName": "orders", "databaseEngine": "PostgreSQL", "environment": "Dev"}"#

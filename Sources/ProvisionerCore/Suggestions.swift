@@ -13,8 +13,10 @@ enum Suggestions {
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             let target = normalized(candidate)
+            let allowed = max(1, target.count / 4)
+            guard abs(key.count - target.count) <= allowed else { continue }  // cheap bound first
             let distance = distance(key, target)
-            guard distance <= max(1, target.count / 4) else { continue }
+            guard distance <= allowed else { continue }
             if best == nil || distance < best!.distance { best = (candidate, distance) }
         }
         return best?.candidate

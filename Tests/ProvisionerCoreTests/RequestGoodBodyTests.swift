@@ -93,6 +93,16 @@ struct RequestGoodBodyTests {
         #expect(errors?.errors.map(\.code) == [.invalidDatabaseName, .unknownEnvironment, .invalidOwner])
     }
 
+    @Test func rawFieldsGetTheBodyRules() throws {
+        let validated = try F.validator.validate(fields: ["databaseName": "orders", "databaseEngine": "postgres", "environment": "prod"])
+        #expect(validated == (try F.validator.validate(body: F.body(environment: #""Prod""#))))
+        let errors = #expect(throws: RequestErrors.self) {
+            try F.validator.validate(fields: ["databaseName": "orders", "engine": "mysql", "environment": "dev"])
+        }
+        #expect(errors?.errors.map(\.code) == [.unknownField, .missingField])
+        #expect(errors?.first.field == "engine")
+    }
+
     @Test func jsonBodyRoundTrips() throws {
         let validated = try F.validator.validate(body: F.body(databaseEngine: #""aurora-mysql""#, environment: #""prod""#, owner: #""ops""#))
         #expect(validated.request.jsonBody == #"{"databaseEngine":"MySQL","databaseName":"orders","environment":"Prod","owner":"ops"}"#)
