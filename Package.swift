@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "ProvisionerHTTP", dependencies: [
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Opens the pull request on GitHub (REST API over AsyncHTTPClient).
         .target(name: "ProvisionerGitHub", dependencies: [
@@ -87,6 +89,8 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ProvisionerGitHubTests", dependencies: [
             "ProvisionerGitHub", "TestSupport",
