@@ -47,6 +47,15 @@ let package = Package(
         .target(name: "ProvisionerHTTP", dependencies: [
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // Opens the pull request on GitHub (REST API over AsyncHTTPClient).
+        .target(name: "ProvisionerGitHub", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Executables.
         .executableTarget(name: "rds-provisioner", dependencies: [
@@ -56,10 +65,17 @@ let package = Package(
             "ProvisionerSQLite",
             "ProvisionerLocalGit",
             "ProvisionerHTTP",
+            "ProvisionerGitHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // API calls per pull request and pull requests per minute against tools/fake-github.
+        .executableTarget(name: "github-benchmark", dependencies: [
+            "ProvisionerGitHub",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Load generator for BENCHMARKS.md (swift run -c release provisioner-benchmark …).
         .executableTarget(name: "provisioner-benchmark", dependencies: [
@@ -74,6 +90,13 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "ProvisionerGitHubTests", dependencies: [
+            "ProvisionerGitHub", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "ProvisionerCore", "TestSupport",

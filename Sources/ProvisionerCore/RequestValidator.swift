@@ -239,6 +239,13 @@ public struct RequestValidator: Sendable {
     private func finish(
         _ problems: Problems, name: String?, engine: DatabaseEngine?, environment: EnvironmentProfile?, owner: String?
     ) throws(RequestErrors) -> ValidatedRequest {
+        var problems = problems
+        if let engine, let environment, !environment.allowedEngines.contains(engine) {
+            let allowed = environment.allowedEngines.map { "`\($0.rawValue)`" }.joined(separator: " or ")
+            problems.add(
+                .engineNotAllowed, .databaseEngine,
+                "`\(engine.rawValue)` is not offered in environment `\(environment.name)`; it allows \(allowed).")
+        }
         if let errors = problems.sorted() { throw errors }
         guard let name, let engine, let environment else {
             preconditionFailure("a request without problems has a name, an engine and an environment")
