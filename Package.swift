@@ -65,6 +65,7 @@ let package = Package(
             "ProvisionerSQLite",
             "ProvisionerLocalGit",
             "ProvisionerHTTP",
+            "ProvisionerGitHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
