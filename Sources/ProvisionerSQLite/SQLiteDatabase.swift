@@ -126,8 +126,6 @@ public enum SQLiteStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case migrationFailed(path: String, underlying: String)
     /// The database was closed.
     case closed
-    /// `list` got a cursor it did not make.
-    case invalidCursor(String)
     /// A submission reused the id of an existing request.
     case requestAlreadyExists(requestId: String)
     /// `changeVisibility` with a receipt that is no longer current: the message was deleted or
@@ -146,8 +144,6 @@ public enum SQLiteStoreError: Error, Sendable, Hashable, CustomStringConvertible
             "cannot bring the schema of \(path) up to date: \(underlying)"
         case .closed:
             "the SQLite database is closed"
-        case .invalidCursor:
-            "the paging cursor is not one this service returned; start again without a cursor"
         case .requestAlreadyExists(let requestId):
             "a request with id \(requestId) already exists"
         case .receiptNotCurrent(let messageId):

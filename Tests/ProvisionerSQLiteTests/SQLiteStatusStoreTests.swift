@@ -120,7 +120,7 @@ struct SQLiteStatusStoreTests {
 
     @Test func unknownCursorIsRefused() async throws {
         let store = SQLiteStatusStore(database: try TestDatabase().open())
-        await #expect(throws: SQLiteStoreError.invalidCursor("not-a-cursor")) {
+        await #expect(throws: InvalidCursorError(cursor: "not-a-cursor")) {
             try await store.list(RequestFilter(), limit: 10, cursor: "not-a-cursor")
         }
     }
