@@ -55,8 +55,8 @@ public struct SQLiteStatusStore: StatusStore {
 
     /// Records newest first (in the order they were created), filtered by status and
     /// environment (case-insensitive). Pages are stable: records created after the first page
-    /// never shift later ones. The cursor is opaque; one this store did not hand out throws
-    /// `InvalidCursorError`.
+    /// never shift later ones. The cursor is opaque; an unknown one throws
+    /// `InvalidCursorError` (the API answers 400 `invalid_cursor`).
     public func list(_ filter: RequestFilter, limit: Int, cursor: String?) async throws -> RequestPage {
         let limit = max(1, limit)
         let position = try cursor.map(PageCursor.init(encoded:))
@@ -189,7 +189,7 @@ struct PageCursor: Hashable {
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
             text.hasPrefix("v1:"), let sequence = Int64(text.dropFirst(3)), sequence > 0
         else {
-            throw InvalidCursorError()
+            throw InvalidCursorError(cursor: encoded)
         }
         self.init(sequence: sequence)
     }

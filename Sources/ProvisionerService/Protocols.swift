@@ -116,8 +116,16 @@ public struct RequestPage: Sendable, Hashable {
 /// Thrown by `StatusStore.list` for a cursor it did not hand out (the API answers 400
 /// `invalid_cursor` rather than 503).
 public struct InvalidCursorError: Error, Sendable, Hashable, CustomStringConvertible {
-    public init() {}
-    public var description: String { "not a cursor this store handed out" }
+    /// The cursor that was refused.
+    public var cursor: String
+
+    public init(cursor: String) {
+        self.cursor = cursor
+    }
+
+    public var description: String {
+        "the paging cursor is not one this service returned; start again without a cursor"
+    }
 }
 
 /// Keeps request status. Statuses never go backwards (`RequestStatus.canMove(to:)`); an update

@@ -86,7 +86,7 @@ struct ServeEndToEndTests {
     /// duplicates nothing once restarted.
     @Test func sigkillMidBurstLosesAndDuplicatesNothing() async throws {
         let data = try TestEnvironment.makeTemporaryDirectory("e2e-kill")
-        let server = try await RunningServer.start(dataDirectory: data, extraArguments: ["--workers", "2"])
+        let server = try await RunningServer.start(dataDirectory: data, extraArguments: ["--workers", "2", "--visibility-timeout", "2"])
         let total = 300
         let killAfter = 120
         let acknowledged = AcknowledgedIds()
@@ -105,7 +105,7 @@ struct ServeEndToEndTests {
         let ids = await acknowledged.ids
         #expect(ids.count >= killAfter)
 
-        let restarted = try await RunningServer.start(dataDirectory: data, extraArguments: ["--workers", "2"])
+        let restarted = try await RunningServer.start(dataDirectory: data, extraArguments: ["--workers", "2", "--visibility-timeout", "2"])
         defer { _ = restarted.stop() }
         for (id, _) in ids {
             let record = try await restarted.waitUntilFinal(id)

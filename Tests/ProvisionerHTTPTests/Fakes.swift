@@ -74,7 +74,7 @@ actor PagingStatusStore: StatusStore {
         var offset = 0
         if let cursor {
             guard cursor.hasPrefix("page:"), let parsed = Int(cursor.dropFirst(5)), parsed >= 0 else {
-                throw InvalidCursorError()
+                throw InvalidCursorError(cursor: cursor)
             }
             offset = parsed
         }

@@ -121,7 +121,7 @@ struct SQLiteStatusStoreTests {
     @Test func unknownCursorIsRefused() async throws {
         let store = SQLiteStatusStore(database: try TestDatabase().open())
         for cursor in ["not-a-cursor", "djE6", "djE6LTE", "djI6NQ"] {  // junk, "v1:", "v1:-1", "v2:5"
-            await #expect(throws: InvalidCursorError.self) {
+            await #expect(throws: InvalidCursorError(cursor: cursor)) {
                 try await store.list(RequestFilter(), limit: 10, cursor: cursor)
             }
         }
