@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure core: request contract, validation, profiles, cluster plan, HCL rendering, status.
@@ -31,6 +32,7 @@ let package = Package(
             "ProvisionerCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Adapters.
         .target(name: "ProvisionerSQLite", dependencies: [
@@ -45,6 +47,15 @@ let package = Package(
         .target(name: "ProvisionerHTTP", dependencies: [
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // Opens the pull request on GitHub (REST API over AsyncHTTPClient).
+        .target(name: "ProvisionerGitHub", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Executables.
         .executableTarget(name: "rds-provisioner", dependencies: [
@@ -54,12 +65,24 @@ let package = Package(
             "ProvisionerSQLite",
             "ProvisionerLocalGit",
             "ProvisionerHTTP",
+            "ProvisionerGitHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // API calls per pull request and pull requests per minute against tools/fake-github.
+        .executableTarget(name: "github-benchmark", dependencies: [
+            "ProvisionerGitHub",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Load generator for BENCHMARKS.md (swift run -c release provisioner-benchmark …).
+        .executableTarget(name: "provisioner-benchmark", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // Tests, one target per module.
-        .target(name: "TestSupport", dependencies: ["ProvisionerCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProvisionerCore", "ProvisionerService"], path: "Tests/TestSupport"),
         .testTarget(name: "ProvisionerCoreTests", dependencies: ["ProvisionerCore", "ProvisionerYAML", "TestSupport"]),
         .testTarget(name: "ProvisionerServiceTests", dependencies: ["ProvisionerService", "TestSupport"]),
         .testTarget(name: "ProvisionerSQLiteTests", dependencies: ["ProvisionerSQLite", "TestSupport"]),
@@ -67,7 +90,17 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
+        .testTarget(name: "ProvisionerGitHubTests", dependencies: [
+            "ProvisionerGitHub", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "ProvisionerCore", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
     ]
 )

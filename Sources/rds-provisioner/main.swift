@@ -1,1 +1,0 @@
-print("rds-provisioner: not yet")
