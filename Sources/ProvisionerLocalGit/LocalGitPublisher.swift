@@ -11,6 +11,10 @@ import ProvisionerService
 /// SQLite transactions (numbers without gaps, one open pull request per branch).
 ///
 /// Also the pull-request API of the CLI (`rds-provisioner pulls list|show|merge|close`).
+///
+/// Keeps a few git processes running while in use (see `docs/local-git.md`); `shutdown()` stops
+/// them. The process ignores `SIGPIPE` once one has started, so that a git process that dies is
+/// reported as an error instead of ending the service.
 public final class LocalGitPublisher: ChangeRequestPublisher {
     /// Author and committer of every commit this service makes.
     public static let identity = "rds-provisioner <rds-provisioner@localhost>"
