@@ -34,8 +34,7 @@ final class GitHelper: Sendable {
             environment: GitCommand.environment, workingDirectory: FilePath(context.gitDirectory))
         let running = self.running
         Task {
-            await GitHelper.serve(configuration, command: command, stream: stream, jobs: jobs)
-            running.stop()
+            await GitHelper.serve(configuration, command: command, stream: stream, jobs: jobs, running: running)
         }
     }
 
@@ -60,7 +59,10 @@ final class GitHelper: Sendable {
     }
 
     /// Closes git's input; git exits.
-    func close() { jobs.finish() }
+    func close() {
+        running.stop()
+        jobs.finish()
+    }
 
     /// One request: `run` resumes the caller on success; on failure the helper calls `fail` once
     /// git has exited, with what git printed on stderr.
@@ -71,45 +73,48 @@ final class GitHelper: Sendable {
     }
 
     private static func serve(
-        _ configuration: Configuration, command: String, stream: AsyncStream<Job>, jobs: AsyncStream<Job>.Continuation
+        _ configuration: Configuration, command: String, stream: AsyncStream<Job>, jobs: AsyncStream<Job>.Continuation,
+        running: RunningFlag
     ) async {
+        // The request that was being answered when git failed (its caller is still waiting).
         var failed: (job: Job, error: LocalGitError)?
         var stopped: LocalGitError
         do {
             let result = try await Subprocess.run(
                 configuration, input: .inputWriter, output: .sequence, error: .string(limit: 1024 * 1024)
-            ) { execution -> (job: Job, error: LocalGitError)? in
+            ) { execution in
                 var reader = ReplyReader(execution.standardOutput.makeAsyncIterator(), command: command)
                 for await job in stream {
                     do {
                         _ = try await execution.standardInputWriter.write(job.input)
                     } catch {
-                        return (job, .gitFailed(command: command, message: "git stopped reading: \(error)", transient: true))
+                        failed = (job, .gitFailed(command: command, message: "git stopped reading: \(error)", transient: true))
+                        return
                     }
                     do throws(LocalGitError) {
                         try await job.run(&reader)
                     } catch {
-                        return (job, error)
+                        failed = (job, error)
+                        return
                     }
                 }
                 try await execution.standardInputWriter.finish()
-                return nil
             }
             let stderr = result.standardError
-            failed = result.closureResult.map { failure in
-                // git's own message says more than "it stopped": prefer it when there is one.
-                (failure.job, stderr.isEmpty ? failure.error : LocalGitError.classify(command: command, stderr: stderr))
-            }
             stopped = stderr.isEmpty
                 ? .gitFailed(command: command, message: "git exited", transient: true)
                 : LocalGitError.classify(command: command, stderr: stderr)
+            // git's own message says more than "it stopped": prefer it when there is one.
+            if !stderr.isEmpty, let failure = failed { failed = (failure.job, stopped) }
         } catch let error as SubprocessError where error.code == .executableNotFound {
             stopped = .gitNotFound
         } catch {
             stopped = LocalGitError.launchFailure(
                 command: command, directory: configuration.workingDirectory?.string ?? "", error: error)
         }
-        failed?.job.fail(failed!.error)
+        // Stopped before anyone hears of the failure: the owner's next request starts a new helper.
+        running.stop()
+        if let failed { failed.job.fail(failed.error) }
         // Requests that were queued behind the failure, or arrive before the owner notices.
         jobs.finish()
         for await job in stream { job.fail(stopped) }
