@@ -71,6 +71,22 @@ import Testing
         try fixture.git("fsck", "--strict", "--no-dangling")
     }
 
+    @Test func finishesAMergeThatStoppedBeforeItsRecord() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.remove() }
+        let change = Fixture.change("orders")
+        _ = try await fixture.publisher.publish(change)
+        let head = try fixture.rev("rds/dev/orders")
+        // main moved to the branch, and the process stopped before updating the record.
+        try fixture.git("update-ref", "refs/heads/main", head)
+        let result = try await fixture.publisher.merge(1)
+        #expect(result.method == .alreadyOnMain)
+        #expect(result.pullRequest.state == .merged)
+        #expect(result.pullRequest.requestId == change.requestId)
+        #expect(try fixture.rev("main") == head)
+        #expect(try fixture.branches() == ["main"])
+    }
+
     @Test func refusesWhenTheStackReachedMainAnotherWay() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.remove() }
