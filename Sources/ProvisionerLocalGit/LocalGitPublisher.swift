@@ -158,8 +158,8 @@ public final class LocalGitPublisher: ChangeRequestPublisher {
             let plan = try await session.exclusively { session throws(LocalGitError) in
                 try await Self.planMerge(pullRequest, stack: stack, timestamp: timestamp, in: session)
             }
-            if plan.method == .alreadyOnMain {
-                // The stack directory is on main. Merged before, if main holds the branch's
+            if plan.stackOnMain {
+                // The stack directory is on main already. Merged before, if main holds the branch's
                 // commit (a merge interrupted before its record was updated); else it came
                 // from elsewhere and this pull request cannot be merged.
                 let ancestor = try await GitCommand.run(context, ["merge-base", "--is-ancestor", plan.head.hex, plan.main.hex])
@@ -218,6 +218,9 @@ public final class LocalGitPublisher: ChangeRequestPublisher {
         /// What `main` becomes.
         var merged: ObjectID
         var method: MergeResult.Method
+        /// The stack directory exists on `main` (`method` is then `.alreadyOnMain`, if main
+        /// holds the head commit; otherwise the merge is refused).
+        var stackOnMain = false
     }
 
     private static func planMerge(
@@ -236,7 +239,7 @@ public final class LocalGitPublisher: ChangeRequestPublisher {
             throw .invalidChange("the branch \(pullRequest.branch) has no directory \(pullRequest.stackPath)")
         }
         if try await session.entry(at: stack, in: main.commit.tree) != nil {
-            return MergePlan(main: main.id, head: head.id, merged: main.id, method: .alreadyOnMain)
+            return MergePlan(main: main.id, head: head.id, merged: main.id, method: .alreadyOnMain, stackOnMain: true)
         }
         if head.commit.parents == [main.id] {
             return MergePlan(main: main.id, head: head.id, merged: head.id, method: .fastForward)
