@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Pure core: request contract, validation, profiles, cluster plan, HCL rendering, status.
@@ -48,6 +49,14 @@ let package = Package(
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        // AWS mode: SigV4 signing, credentials and endpoints, thin SNS/SQS/Secrets Manager/DynamoDB
+        // clients and the service adapters built on them. Linked by the Lambda: no full Foundation.
+        .target(name: "ProvisionerAWS", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Executables.
         .executableTarget(name: "rds-provisioner", dependencies: [
             "ProvisionerCore",
@@ -70,6 +79,10 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "ProvisionerAWSTests", dependencies: [
+            "ProvisionerAWS", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
     ]
