@@ -66,7 +66,7 @@ public struct AWSConfiguration: Sendable {
 
     public init(
         region: String, credentials: any CredentialProvider, endpointOverrides: [AWSService: String] = [:],
-        environmentEndpoints: [String: String] = [:], httpClient: HTTPClient = .shared,
+        environmentEndpoints: [String: String] = [:], httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient,
         retry: AWSRetryPolicy = AWSRetryPolicy(), logger: Logger = Logger(label: "rds-provisioner.aws")
     ) {
         self.region = region
@@ -80,7 +80,7 @@ public struct AWSConfiguration: Sendable {
 
     /// Everything from the environment (pass `ProcessInfo.processInfo.environment`).
     public static func fromEnvironment(
-        _ environment: [String: String], httpClient: HTTPClient = .shared, retry: AWSRetryPolicy = AWSRetryPolicy(),
+        _ environment: [String: String], httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient, retry: AWSRetryPolicy = AWSRetryPolicy(),
         logger: Logger = Logger(label: "rds-provisioner.aws")
     ) throws -> AWSConfiguration {
         guard let region = regionFromEnvironment(environment) else { throw AWSConfigurationError.missingRegion }
@@ -98,6 +98,13 @@ public struct AWSConfiguration: Sendable {
             region: region, credentials: credentials, environmentEndpoints: endpoints, httpClient: httpClient,
             retry: retry, logger: logger)
     }
+
+    /// The HTTP client the AWS clients share unless given another: no redirects (a signed
+    /// request must not wander), no decompression, a 3 s connect timeout, and a failed
+    /// connection fails the request at once (`AWSRetryPolicy` decides about retrying, rather
+    /// than the connection pool retrying until the request's deadline). Created on first use
+    /// and never shut down (it lives as long as the process).
+    public static var defaultHTTPClient: HTTPClient { sharedHTTPClient }
 
     /// `AWS_REGION`, then `AWS_DEFAULT_REGION`.
     public static func regionFromEnvironment(_ environment: [String: String]) -> String? {
@@ -144,3 +151,12 @@ public struct AWSRetryPolicy: Sendable, Hashable {
         return ceiling * Double.random(in: 0...1)
     }
 }
+
+private let sharedHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.redirectConfiguration = .disallow
+    configuration.timeout = .init(connect: .seconds(3))
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.decompression = .disabled
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()

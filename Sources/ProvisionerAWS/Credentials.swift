@@ -108,7 +108,7 @@ public actor ContainerCredentialProvider: CredentialProvider {
 
     public init(
         endpoint: String, authorizationToken: String? = nil, authorizationTokenFile: String? = nil,
-        httpClient: HTTPClient = .shared, refreshBefore: Duration = .seconds(300), timeout: Duration = .seconds(5),
+        httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient, refreshBefore: Duration = .seconds(300), timeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "rds-provisioner.aws"), now: @escaping @Sendable () -> Date = { Date() }
     ) throws(AWSCredentialsError) {
         guard Self.isAllowed(endpoint) else { throw .containerEndpointNotAllowed(endpoint) }
@@ -226,7 +226,7 @@ public actor ContainerCredentialProvider: CredentialProvider {
 /// Shared config files, web identity and the EC2 instance metadata service are not read.
 public enum CredentialChain {
     public static func resolve(
-        environment: [String: String], httpClient: HTTPClient = .shared,
+        environment: [String: String], httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient,
         logger: Logger = Logger(label: "rds-provisioner.aws")
     ) throws(AWSCredentialsError) -> any CredentialProvider {
         let accessKey = environment["AWS_ACCESS_KEY_ID"].flatMap { $0.isEmpty ? nil : $0 }
