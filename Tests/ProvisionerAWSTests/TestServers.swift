@@ -78,7 +78,8 @@ final class StubServer: Sendable {
 }
 
 /// One moto_server per test process (moto keeps state per account and region; tests use
-/// unique resource names). Started on 127.0.0.1 on a free port; stopped when the test process
+/// unique resource names), run through tools/moto_server.py, which serialises DynamoDB requests
+/// (moto's conditional writes are not atomic across its request threads; DynamoDB's are). Started on 127.0.0.1 on a free port; stopped when the test process
 /// exits (a shell watches its standard input, which closes with the process).
 final class MotoServer: Sendable {
     let port: Int
@@ -110,7 +111,10 @@ final class MotoServer: Sendable {
     }
 
     private static func start() async throws -> MotoServer {
-        let executable = try TestEnvironment.pythonTool("moto_server")
+        _ = try TestEnvironment.pythonTool("moto_server")  // moto is installed (else a clear error)
+        // moto_server's own app, with DynamoDB requests serialised: see tools/moto_server.py.
+        let python = try TestEnvironment.pythonTool("python3")
+        let wrapper = TestEnvironment.repositoryRoot.appendingPathComponent("tools/moto_server.py")
         let port = try freePort()
         let log = try TestEnvironment.makeTemporaryDirectory("moto").appendingPathComponent("moto.log")
         let process = Process()
@@ -118,8 +122,8 @@ final class MotoServer: Sendable {
         // moto runs in the background; when our standard input closes (this test process ended,
         // however it ended) the shell stops it.
         process.arguments = [
-            "-c", "\"$0\" -H 127.0.0.1 -p \"$1\" >\"$2\" 2>&1 & child=$!; read -r _; kill $child; wait $child",
-            executable.path, String(port), log.path,
+            "-c", "\"$0\" \"$1\" -H 127.0.0.1 -p \"$2\" >\"$3\" 2>&1 & child=$!; read -r _; kill $child; wait $child",
+            python.path, wrapper.path, String(port), log.path,
         ]
         let stdin = Pipe()
         process.standardInput = stdin
