@@ -48,6 +48,15 @@ let package = Package(
         .target(name: "ProvisionerHTTP", dependencies: [
             "ProvisionerService",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // Opens the pull request on GitHub (REST API over AsyncHTTPClient).
+        .target(name: "ProvisionerGitHub", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // AWS mode: SigV4 signing, credentials and endpoints, thin SNS/SQS/Secrets Manager/DynamoDB
         // clients and the service adapters built on them. Linked by the Lambda: no full Foundation.
@@ -65,10 +74,21 @@ let package = Package(
             "ProvisionerSQLite",
             "ProvisionerLocalGit",
             "ProvisionerHTTP",
+            "ProvisionerGitHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // API calls per pull request and pull requests per minute against tools/fake-github.
+        .executableTarget(name: "github-benchmark", dependencies: [
+            "ProvisionerGitHub",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Load generator for BENCHMARKS.md (swift run -c release provisioner-benchmark …).
+        .executableTarget(name: "provisioner-benchmark", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // Tests, one target per module.
         .target(name: "TestSupport", dependencies: ["ProvisionerCore", "ProvisionerService"], path: "Tests/TestSupport"),
@@ -79,11 +99,22 @@ let package = Package(
         .testTarget(name: "ProvisionerHTTPTests", dependencies: [
             "ProvisionerHTTP", "ProvisionerSQLite", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "ProvisionerGitHubTests", dependencies: [
+            "ProvisionerGitHub", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "ProvisionerCore", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ProvisionerAWSTests", dependencies: [
             "ProvisionerAWS", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ProvisionerCore", "TestSupport"]),
     ]
 )

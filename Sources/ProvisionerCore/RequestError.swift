@@ -17,10 +17,25 @@ public enum RequestErrorCode: String, Sendable, Hashable, Codable, CaseIterable 
     case unsupportedEngine = "unsupported_engine"
     case unknownEnvironment = "unknown_environment"
     case invalidOwner = "invalid_owner"
+    /// The environment's profile is unusable (its slug breaks the naming rules): a server-side
+    /// configuration problem, not the caller's.
+    case environmentMisconfigured = "environment_misconfigured"
     // Policy.
     case engineNotAllowed = "engine_not_allowed"
     case duplicateRequest = "duplicate_request"
     case alreadyProvisioned = "already_provisioned"
+
+    /// The HTTP status an API answers with when this is the headline error: 413 for an
+    /// oversized body, 409 for conflicts with existing requests or stacks, 500 for a server
+    /// misconfiguration, 400 for everything the caller can fix in the body.
+    public var httpStatus: Int {
+        switch self {
+        case .bodyTooLarge: 413
+        case .duplicateRequest, .alreadyProvisioned: 409
+        case .environmentMisconfigured: 500
+        default: 400
+        }
+    }
 }
 
 /// One problem with a request: the code, the offending field (`nil` for the body as a whole)

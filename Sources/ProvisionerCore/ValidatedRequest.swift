@@ -1,6 +1,6 @@
 /// A request that passed every check, with every name derived from it.
 ///
-/// Derived names (documented in README, "Naming"):
+/// Derived names (docs/request-contract.md, "Derived names"; computed by `NamingRules`):
 /// - `clusterIdentifier` = database name with `_` replaced by `-`, then `-`, then the
 ///   environment slug: `orders_eu` in `Prod` → `orders-eu-prod`. Database names never contain
 ///   `-`, never end in `_` and never hold `__`, and environment slugs never contain `-`, so the

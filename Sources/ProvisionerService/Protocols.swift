@@ -113,12 +113,29 @@ public struct RequestPage: Sendable, Hashable {
     }
 }
 
+/// Thrown by `StatusStore.list` for a cursor it did not hand out (the API answers 400
+/// `invalid_cursor` rather than 503).
+public struct InvalidCursorError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The cursor that was refused.
+    public var cursor: String
+
+    public init(cursor: String) {
+        self.cursor = cursor
+    }
+
+    public var description: String {
+        "the paging cursor is not one this service returned; start again without a cursor"
+    }
+}
+
 /// Keeps request status. Statuses never go backwards (`RequestStatus.canMove(to:)`); an update
 /// that would move backwards is ignored and the current record returned.
 public protocol StatusStore: Sendable {
     func get(_ requestId: String) async throws -> RequestRecord?
     @discardableResult
     func apply(_ update: StatusUpdate) async throws -> RequestRecord
+    /// One page of records. Throws `InvalidCursorError` for a cursor that is not one
+    /// it returned as `nextCursor`.
     func list(_ filter: RequestFilter, limit: Int, cursor: String?) async throws -> RequestPage
     /// Claims `stackKey` for `requestId` unless another request holds it.
     func claim(stackKey: String, for requestId: String) async throws -> StackClaim

@@ -109,7 +109,15 @@ public struct RequestProcessor: Sendable {
         }
 
         try await record(id, .processing, validated: validated, logger: logger)
-        let change = try renderer.changeRequest(for: validated, requestId: id)
+        let change: ChangeRequest
+        do {
+            change = try renderer.changeRequest(for: validated, requestId: id)
+        } catch {
+            // Rendering is pure: the same request gives the same error on every retry.
+            try await record(id, .failed, reason: StatusReason(code: "render_failed", message: "\(error)"), validated: validated, logger: logger)
+            try await statusStore.release(stackKey: validated.stackKey, for: id)
+            return .delete
+        }
 
         let outcome: Result<PullRequestRef, PublishError>
         do {

@@ -152,3 +152,52 @@ struct RequestProcessorTests {
         }
     }
 }
+
+struct TerraformChangeRequestsTests {
+    @Test func rendersTheStackAndThePullRequestText() throws {
+        let validated = try RequestValidator(profiles: .builtIn).validate(
+            ProvisionRequest(databaseName: "orders", databaseEngine: .postgresql, environment: "prod", owner: "team-payments"))
+        let change = try TerraformChangeRequests(profiles: .builtIn).changeRequest(for: validated, requestId: "req-42")
+        #expect(change.branch == "rds/prod/orders")
+        #expect(change.stackPath == "stacks/prod/orders")
+        #expect(!change.files.isEmpty)
+        #expect(change.files.allSatisfy { $0.path.hasPrefix("stacks/prod/orders/") })
+        #expect(change.files.contains { $0.path == "stacks/prod/orders/main.tf" && $0.contents.contains("orders-prod") })
+        #expect(change.body.contains("req-42"))
+        #expect(change.labels.contains("rds-provisioner"))
+    }
+
+    @Test func aRequestWhoseProfileDisappearedFailsWithoutRetrying() async throws {
+        let store = InMemoryStatusStore()
+        // Accepted under profiles that had Staging; processed under the built-in ones.
+        var staging = EnvironmentProfile(name: "Staging")
+        staging.allowedEngines = [.postgresql]
+        let accepting = RequestValidator(profiles: ProfileSet(profiles: ProfileSet.builtIn.profiles + [staging]))
+        let processor = RequestProcessor(
+            validator: accepting, renderer: TerraformChangeRequests(profiles: .builtIn), publisher: RecordingPublisher(),
+            statusStore: store)
+        let body = #"{"databaseName": "orders", "databaseEngine": "PostgreSQL", "environment": "Staging"}"#
+        let message = QueueMessage(messageId: "m1", receipt: "r", body: body, receiveCount: 1)
+        #expect(await processor.process(message) == .delete)
+        let record = try #require(try await store.get("m1"))
+        #expect(record.status == .failed)
+        #expect(record.reason?.code == "render_failed")
+        #expect(await store.claims.isEmpty)
+    }
+
+    @Test func anEngineTheEnvironmentDoesNotOfferIsRejected() throws {
+        var prod = try #require(ProfileSet.builtIn.profile(named: "Prod"))
+        prod.allowedEngines = [.postgresql]
+        let validator = RequestValidator(profiles: ProfileSet(profiles: [prod]))
+        #expect(throws: RequestErrors.self) {
+            try validator.validate(ProvisionRequest(databaseName: "orders", databaseEngine: .mysql, environment: "Prod"))
+        }
+        do {
+            _ = try validator.validate(body: Array(#"{"databaseName": "orders", "databaseEngine": "mysql", "environment": "Prod"}"#.utf8))
+            Issue.record("mysql was accepted in an environment that offers only PostgreSQL")
+        } catch {
+            #expect(error.first.code == .engineNotAllowed)
+            #expect(error.first.field == "databaseEngine")
+        }
+    }
+}

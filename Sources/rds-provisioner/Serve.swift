@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import ProvisionerCore
+import ProvisionerHTTP
+import ProvisionerService
+import ProvisionerSQLite
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the API and the workers on this machine (SQLite queue, local git repository).",
+        discussion: "With no options: http://127.0.0.1:8080, data under ./.rds-provisioner, pull requests in ./.rds-provisioner/infra.")
+
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port; the one chosen is printed).") var port: Int = 8080
+    @OptionGroup var runtime: RuntimeOptions
+
+    static let environmentOptions = ["host", "port"] + RuntimeOptions.environmentNames
+
+    func run() async throws {
+        unblockShutdownSignals()
+        runtime.bootstrapLogging()
+        let metrics = PrometheusMetrics()
+        MetricsSystem.bootstrap(metrics)
+        let logger = Logger(label: "rds-provisioner")
+        let local = try await LocalRuntime.open(runtime, logger: logger)
+        let queue = local.queue
+        let api = ProvisionerAPI.buildApplication(
+            configuration: .init(address: .hostname(host, port: port), serverName: "rds-provisioner"),
+            validator: local.validator,
+            intake: SQLiteIntake(database: local.database),
+            statusStore: local.statusStore,
+            queueStats: {
+                let depth = try await queue.depth()
+                return QueueStats(
+                    visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed, dead: depth.dead,
+                    oldestVisibleSentAt: depth.oldestVisibleSentAt)
+            },
+            metrics: metrics,
+            logger: Logger(label: "rds-provisioner.api"),
+            onServerRunning: { [host, runtime] port in
+                let where_ = runtime.publisher == .local ? "pull requests in \(runtime.infraRepositoryPath.path)" : "pull requests on GitHub"
+                announce("rds-provisioner listening on http://\(host):\(port) (data in \(runtime.dataDirectory.path); \(where_))")
+            })
+        var services: [any Service] = [api]
+        if runtime.workers > 0 { services.append(local.worker(runtime)) }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await local.localPublisher?.shutdown()
+        try await local.database.close()
+    }
+}
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run only the workers of the embedded default (the API runs elsewhere with `serve --workers 0`).")
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    static let environmentOptions = RuntimeOptions.environmentNames
+
+    func run() async throws {
+        unblockShutdownSignals()
+        runtime.bootstrapLogging()
+        let logger = Logger(label: "rds-provisioner")
+        guard runtime.workers > 0 else { throw ValidationError("worker needs --workers 1 or more.") }
+        let local = try await LocalRuntime.open(runtime, logger: logger)
+        announce("rds-provisioner worker running (\(runtime.workers) at once; data in \(runtime.dataDirectory.path))")
+        let group = ServiceGroup(
+            configuration: .init(services: [local.worker(runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await local.localPublisher?.shutdown()
+        try await local.database.close()
+    }
+}
+
+/// A line on standard output, written at once (not buffered): scripts and tests wait for it.
+func announce(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,19 @@
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+  }
+
+  # One state object per stack; S3 native locking (a .tflock object beside it).
+  backend "s3" {
+    bucket       = "acme-terraform-state"
+    key          = "stacks/staging/billing_eu/terraform.tfstate"
+    region       = "eu-west-1"
+    encrypt      = true
+    use_lockfile = true
+  }
+}
