@@ -12,14 +12,12 @@ public enum DynamoDBStatusStoreError: Error, Sendable, Hashable, CustomStringCon
     case conflict(requestId: String, attempts: Int)
     /// The item is not in the shape this store writes.
     case corruptItem(requestId: String, problem: String)
-    case invalidCursor
 
     public var description: String {
         switch self {
         case .conflict(let id, let attempts):
             "Request \(id): the status item changed under \(attempts) conditional writes in a row; giving up."
         case .corruptItem(let id, let problem): "Request \(id): the status item is not readable: \(problem)"
-        case .invalidCursor: "The cursor is not one this store returned."
         }
     }
 }
@@ -34,7 +32,8 @@ public enum DynamoDBStatusStoreError: Error, Sendable, Hashable, CustomStringCon
 /// | `itemType` | S | `request` |
 /// | `status` | S | `queued`, `processing`, `pr_opened`, `merged`, `rejected`, `failed` |
 /// | `createdAt`, `updatedAt` | S | ISO 8601 UTC with milliseconds (sort as text) |
-/// | `environment`, `stackPath` | S | when known (for filters) |
+/// | `environmentKey` | S | the environment, lower-cased, when known (filters match it case-insensitively) |
+/// | `stackPath` | S | when known |
 /// | `version` | N | incremented by every write (optimistic concurrency) |
 /// | `record` | S | the whole `RequestRecord` as `GET /requests/{id}` returns it (PublicJSON) |
 ///
@@ -72,7 +71,7 @@ public struct DynamoDBStatusStore: StatusStore {
         static let status = "status"
         static let createdAt = "createdAt"
         static let updatedAt = "updatedAt"
-        static let environment = "environment"
+        static let environmentKey = "environmentKey"
         static let stackPath = "stackPath"
         static let version = "version"
         static let record = "record"
@@ -126,9 +125,9 @@ public struct DynamoDBStatusStore: StatusStore {
         ]
         var sets = ["#status = :status", "#updatedAt = :updatedAt", "#record = :record", "#version = :next"]
         if let environment = record.request?.environment {
-            names["#environment"] = Attribute.environment
-            values[":environment"] = .s(environment)
-            sets.append("#environment = :environment")
+            names["#environmentKey"] = Attribute.environmentKey
+            values[":environmentKey"] = .s(environment.lowercased())
+            sets.append("#environmentKey = :environmentKey")
         }
         if let stackPath = record.stackPath {
             names["#stackPath"] = Attribute.stackPath
@@ -167,7 +166,7 @@ public struct DynamoDBStatusStore: StatusStore {
             Attribute.version: .number(version),
             Attribute.record: .s(try Self.encode(record)),
         ]
-        if let environment = record.request?.environment { item[Attribute.environment] = .s(environment) }
+        if let environment = record.request?.environment { item[Attribute.environmentKey] = .s(environment.lowercased()) }
         if let stackPath = record.stackPath { item[Attribute.stackPath] = .s(stackPath) }
         return item
     }
@@ -233,9 +232,9 @@ public struct DynamoDBStatusStore: StatusStore {
             conditions.append("#status = :status")
         }
         if let environment = filter.environment {
-            names["#environment"] = Attribute.environment
-            values[":environment"] = .s(environment)
-            conditions.append("#environment = :environment")
+            names["#environmentKey"] = Attribute.environmentKey
+            values[":environmentKey"] = .s(environment.lowercased())
+            conditions.append("#environmentKey = :environmentKey")
         }
         let expression = DynamoDBExpression(conditions.joined(separator: " AND "), names: names, values: values)
         var startKey = try cursor.map(Self.decodeCursor)
@@ -253,15 +252,20 @@ public struct DynamoDBStatusStore: StatusStore {
         return RequestPage(records: records, nextCursor: try startKey.map(Self.encodeCursor))
     }
 
-    /// The cursor is the base64 of the last evaluated `requestId`.
+    /// The cursor is `base64("v1:" + last evaluated requestId)`.
     static func encodeCursor(_ key: DynamoDBItem) throws -> String {
-        guard let id = key[Attribute.requestId]?.stringValue else { throw DynamoDBStatusStoreError.invalidCursor }
-        return Data(id.utf8).base64EncodedString()
+        guard let id = key[Attribute.requestId]?.stringValue else {
+            throw DynamoDBStatusStoreError.corruptItem(requestId: "?", problem: "LastEvaluatedKey has no requestId")
+        }
+        return Data("v1:\(id)".utf8).base64EncodedString()
     }
 
+    /// Throws `InvalidCursorError` for anything `encodeCursor` did not make.
     static func decodeCursor(_ cursor: String) throws -> DynamoDBItem {
-        guard let data = Data(base64Encoded: cursor), !data.isEmpty else { throw DynamoDBStatusStoreError.invalidCursor }
-        return [Attribute.requestId: .s(String(decoding: data, as: UTF8.self))]
+        guard let data = Data(base64Encoded: cursor),
+            case let text = String(decoding: data, as: UTF8.self), text.hasPrefix("v1:"), text.count > 3
+        else { throw InvalidCursorError(cursor: cursor) }
+        return [Attribute.requestId: .s(String(text.dropFirst(3)))]
     }
 
     // MARK: - Stack claims

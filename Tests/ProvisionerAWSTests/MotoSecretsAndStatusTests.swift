@@ -93,7 +93,7 @@ struct MotoStatusStoreTests {
         let item = try #require(try await moto.dynamoDB.getItem(table: table, key: ["requestId": .s(id)]))
         #expect(item["status"] == .s("pr_opened"))
         #expect(item["itemType"] == .s("request"))
-        #expect(item["environment"] == .s("Dev"))
+        #expect(item["environmentKey"] == .s("dev"))
         #expect(item["version"] == .n("2"))
         let recordJSON = try #require(item["record"]?.stringValue)
         let fields = try #require(try JSONSerialization.jsonObject(with: Data(recordJSON.utf8)) as? [String: Any])
@@ -186,8 +186,12 @@ struct MotoStatusStoreTests {
         let everything = try await store.list(RequestFilter(), limit: 50, cursor: nil)
         #expect(everything.records.count == 9)
 
-        await #expect(throws: DynamoDBStatusStoreError.invalidCursor) {
-            try await store.list(RequestFilter(), limit: 5, cursor: "%%%")
+        let devLowerCase = try await store.list(RequestFilter(environment: "dev"), limit: 50, cursor: nil)
+        #expect(Set(devLowerCase.records.map(\.requestId)) == devIds)
+        for bad in ["%%%", Data("v2:dev-1".utf8).base64EncodedString(), ""] {
+            await #expect(throws: InvalidCursorError(cursor: bad)) {
+                try await store.list(RequestFilter(), limit: 5, cursor: bad)
+            }
         }
     }
 }
