@@ -127,10 +127,14 @@ public actor ContainerCredentialProvider: CredentialProvider {
 
     public func credentials() async throws -> AWSCredentials {
         if let cached, !needsRefresh(cached) { return cached }
-        if let inFlight { return try await inFlight.value }
-        let task = Task { try await self.fetch() }
-        inFlight = task
-        defer { inFlight = nil }
+        let task: Task<AWSCredentials, any Error>
+        if let inFlight {
+            task = inFlight
+        } else {
+            task = Task { try await self.fetch() }
+            inFlight = task
+        }
+        defer { if inFlight == task { inFlight = nil } }
         do {
             let fresh = try await task.value
             cached = fresh
