@@ -79,18 +79,17 @@ final class StubServer: Sendable {
 
 /// One moto_server per test process (moto keeps state per account and region; tests use
 /// unique resource names), run through tools/moto_server.py, which serialises DynamoDB requests
-/// (moto's conditional writes are not atomic across its request threads; DynamoDB's are). Started on 127.0.0.1 on a free port; stopped when the test process
-/// exits (a shell watches its standard input, which closes with the process).
+/// (moto's conditional writes are not atomic across its request threads; DynamoDB's are).
+/// Started on 127.0.0.1 on a free port; it exits by itself once the test process is gone
+/// (`--exit-with-parent`), however that ended.
 final class MotoServer: Sendable {
     let port: Int
     let process: Process
-    let stdin: Pipe
     let log: URL
 
-    private init(port: Int, process: Process, stdin: Pipe, log: URL) {
+    private init(port: Int, process: Process, log: URL) {
         self.port = port
         self.process = process
-        self.stdin = stdin
         self.log = log
     }
 
@@ -117,20 +116,16 @@ final class MotoServer: Sendable {
         let wrapper = TestEnvironment.repositoryRoot.appendingPathComponent("tools/moto_server.py")
         let port = try freePort()
         let log = try TestEnvironment.makeTemporaryDirectory("moto").appendingPathComponent("moto.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // moto runs in the background; when our standard input closes (this test process ended,
-        // however it ended) the shell stops it.
-        process.arguments = [
-            "-c", "\"$0\" \"$1\" -H 127.0.0.1 -p \"$2\" >\"$3\" 2>&1 & child=$!; read -r _; kill $child; wait $child",
-            python.path, wrapper.path, String(port), log.path,
-        ]
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.executableURL = python
+        process.arguments = [wrapper.path, "-H", "127.0.0.1", "-p", String(port), "--exit-with-parent"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
-        let server = MotoServer(port: port, process: process, stdin: stdin, log: log)
+        let server = MotoServer(port: port, process: process, log: log)
         try await server.waitUntilReady()
         return server
     }
