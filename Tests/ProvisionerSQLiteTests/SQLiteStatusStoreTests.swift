@@ -120,8 +120,10 @@ struct SQLiteStatusStoreTests {
 
     @Test func unknownCursorIsRefused() async throws {
         let store = SQLiteStatusStore(database: try TestDatabase().open())
-        await #expect(throws: InvalidCursorError(cursor: "not-a-cursor")) {
-            try await store.list(RequestFilter(), limit: 10, cursor: "not-a-cursor")
+        for cursor in ["not-a-cursor", "djE6", "djE6LTE", "djI6NQ"] {  // junk, "v1:", "v1:-1", "v2:5"
+            await #expect(throws: InvalidCursorError(cursor: cursor)) {
+                try await store.list(RequestFilter(), limit: 10, cursor: cursor)
+            }
         }
     }
 
