@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Pure core: request contract, validation, profiles, cluster plan, HCL rendering, status.
@@ -56,6 +57,14 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        // AWS mode: SigV4 signing, credentials and endpoints, thin SNS/SQS/Secrets Manager/DynamoDB
+        // clients and the service adapters built on them. Linked by the Lambda: no full Foundation.
+        .target(name: "ProvisionerAWS", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Executables.
         .executableTarget(name: "rds-provisioner", dependencies: [
@@ -101,6 +110,11 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [
             "ProvisionerCore", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "ProvisionerAWSTests", dependencies: [
+            "ProvisionerAWS", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
     ]
 )

@@ -30,9 +30,11 @@ public enum PublicJSON {
         return decoder
     }
 
-    /// `2026-11-25T20:41:07.123Z`
+    /// `2026-11-25T20:41:07.123Z`, rounded to the nearest millisecond. (The format style
+    /// truncates, and a parsed `.002` is stored as `.00199…`: without the half millisecond a
+    /// timestamp lost a millisecond on about half of its parse/format round trips.)
     public static func formatTimestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        date.addingTimeInterval(0.0005).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     public static func parseTimestamp(_ text: String) -> Date? {

@@ -74,7 +74,7 @@ struct Handlers: Sendable {
             throw APIError(error)
         }
 
-        let requestId = UUID().uuidString.lowercased()
+        let requestId = TimeOrderedID.make()
         let receivedAt = now()
         // The SNS notification the worker receives: its Message is the normalised request.
         let envelope = SNSEnvelope(

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ProvisionerCore
 import ProvisionerService
 
 /// A queue with SQS semantics in a `SQLiteDatabase` (several queues may share one file, told

@@ -13,10 +13,12 @@ final class RunningServer: Sendable {
     let dataDirectory: URL
 
     /// Starts the server and returns once it has said where it listens.
-    static func start(dataDirectory: URL, extraArguments: [String] = []) async throws -> RunningServer {
+    static func start(
+        dataDirectory: URL, extraArguments: [String] = [], environment: [String: String] = [:]
+    ) async throws -> RunningServer {
         let process = try ServerProcess(
             ServerProcess.provisionerExecutable,
-            ["serve", "--port", "0", "--data-dir", dataDirectory.path] + extraArguments)
+            ["serve", "--port", "0", "--data-dir", dataDirectory.path] + extraArguments, environment: environment)
         guard let line = await process.waitForLine(containing: "listening on http://") else {
             throw TestSupportError("serve exited before listening:\n" + process.output.joined(separator: "\n"))
         }

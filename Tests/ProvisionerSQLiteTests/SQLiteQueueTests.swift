@@ -1,4 +1,5 @@
 import Foundation
+import ProvisionerCore
 import ProvisionerService
 import Testing
 

@@ -75,10 +75,11 @@ public final class ServerProcess: Sendable {
         }
     }
 
-    /// Sends a signal (SIGTERM for a graceful stop, SIGKILL for a crash) and waits for the exit.
+    /// Sends a signal (SIGTERM for a graceful stop, SIGKILL for a crash; 0 sends none, to wait for
+    /// a process that exits by itself) and waits for the exit.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        if signal != 0, process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
         return process.terminationStatus
     }

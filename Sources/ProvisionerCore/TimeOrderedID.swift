@@ -1,15 +1,19 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// UUIDs of version 7 (RFC 9562): a millisecond timestamp followed by random bits, spelled in
 /// lower case. Ids made later sort later, so inserting them appends to the end of a B-tree index
 /// instead of dirtying a random page per insert: a batch of inserts then shares a few pages, and
 /// each committed transaction writes far fewer pages to the WAL.
 ///
-/// The queue uses them for message ids and receipts. Request ids made the same way (by the API)
-/// make the status table's primary key cheap too; any unique string works, though.
+/// The API makes request ids this way (they stay ordinary UUIDs), and the SQLite queue its message
+/// ids and receipts: the status table's and the queue's primary keys stay cheap to insert into.
 public enum TimeOrderedID {
     public static func make(at date: Date = Date()) -> String {
-        let milliseconds = UInt64(max(0, date.millisecondsSince1970))
+        let milliseconds = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded()))
         var generator = SystemRandomNumberGenerator()
         let high = generator.next() as UInt64
         let low = generator.next() as UInt64

@@ -1,0 +1,243 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One DynamoDB attribute value in the wire format (`{"S": "…"}`, `{"N": "42"}`, `{"M": {…}}`…).
+public indirect enum DynamoDBValue: Sendable, Hashable, Codable {
+    case s(String)
+    /// Numbers travel as strings.
+    case n(String)
+    /// Base64 of the bytes.
+    case b(String)
+    case bool(Bool)
+    case null
+    case m([String: DynamoDBValue])
+    case l([DynamoDBValue])
+    case ss([String])
+    case ns([String])
+
+    private enum Key: String, CodingKey {
+        case S, N, B, BOOL, NULL, M, L, SS, NS
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        guard let key = container.allKeys.first else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "empty attribute value"))
+        }
+        switch key {
+        case .S: self = .s(try container.decode(String.self, forKey: key))
+        case .N: self = .n(try container.decode(String.self, forKey: key))
+        case .B: self = .b(try container.decode(String.self, forKey: key))
+        case .BOOL: self = .bool(try container.decode(Bool.self, forKey: key))
+        case .NULL: self = .null
+        case .M: self = .m(try container.decode([String: DynamoDBValue].self, forKey: key))
+        case .L: self = .l(try container.decode([DynamoDBValue].self, forKey: key))
+        case .SS: self = .ss(try container.decode([String].self, forKey: key))
+        case .NS: self = .ns(try container.decode([String].self, forKey: key))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .s(let value): try container.encode(value, forKey: .S)
+        case .n(let value): try container.encode(value, forKey: .N)
+        case .b(let value): try container.encode(value, forKey: .B)
+        case .bool(let value): try container.encode(value, forKey: .BOOL)
+        case .null: try container.encode(true, forKey: .NULL)
+        case .m(let value): try container.encode(value, forKey: .M)
+        case .l(let value): try container.encode(value, forKey: .L)
+        case .ss(let value): try container.encode(value, forKey: .SS)
+        case .ns(let value): try container.encode(value, forKey: .NS)
+        }
+    }
+
+    public static func number(_ value: Int) -> DynamoDBValue { .n(String(value)) }
+
+    public var stringValue: String? {
+        if case .s(let value) = self { return value }
+        return nil
+    }
+
+    public var intValue: Int? {
+        if case .n(let value) = self { return Int(value) }
+        return nil
+    }
+}
+
+/// An item: attribute name to value.
+public typealias DynamoDBItem = [String: DynamoDBValue]
+
+/// A condition, update, key-condition or filter expression with its placeholders
+/// (`#name` → attribute name, `:value` → value).
+public struct DynamoDBExpression: Sendable, Hashable {
+    public var expression: String
+    public var names: [String: String]
+    public var values: DynamoDBItem
+
+    public init(_ expression: String, names: [String: String] = [:], values: DynamoDBItem = [:]) {
+        self.expression = expression
+        self.names = names
+        self.values = values
+    }
+}
+
+/// Amazon DynamoDB over the AWS JSON 1.0 protocol (`X-Amz-Target: DynamoDB_20120810.<Operation>`).
+public struct DynamoDBClient: Sendable {
+    public let client: AWSClient
+
+    public init(configuration: AWSConfiguration) throws {
+        client = try AWSClient(service: .dynamoDB, configuration: configuration)
+    }
+
+    /// Any DynamoDB operation (`CreateTable`, `DescribeTable`…) with a JSON body.
+    public func call<Output: Decodable>(_ operation: String, _ input: JSONValue, output: Output.Type = JSONValue.self)
+        async throws -> Output
+    {
+        try await client.json(target: "DynamoDB_20120810.\(operation)", input: input, output: output)
+    }
+
+    private func send<Input: Encodable & Sendable, Output: Decodable>(
+        _ operation: String, _ input: Input, _ output: Output.Type
+    ) async throws -> Output {
+        try await client.json(target: "DynamoDB_20120810.\(operation)", input: input, output: output)
+    }
+
+    struct ItemOutput: Decodable {
+        var Item: DynamoDBItem?
+        var Attributes: DynamoDBItem?
+    }
+
+    struct GetItemInput: Encodable, Sendable {
+        var TableName: String
+        var Key: DynamoDBItem
+        var ConsistentRead: Bool
+    }
+
+    /// `GetItem`; nil when there is no such item.
+    public func getItem(table: String, key: DynamoDBItem, consistentRead: Bool = true) async throws -> DynamoDBItem? {
+        try await send("GetItem", GetItemInput(TableName: table, Key: key, ConsistentRead: consistentRead), ItemOutput.self).Item
+    }
+
+    struct WriteInput: Encodable, Sendable {
+        var TableName: String
+        var Item: DynamoDBItem?
+        var Key: DynamoDBItem?
+        var UpdateExpression: String?
+        var ConditionExpression: String?
+        var ExpressionAttributeNames: [String: String]?
+        var ExpressionAttributeValues: DynamoDBItem?
+        var ReturnValues: String?
+
+        init(table: String, item: DynamoDBItem? = nil, key: DynamoDBItem? = nil, update: DynamoDBExpression? = nil,
+             condition: DynamoDBExpression?, returnValues: String? = nil)
+        {
+            TableName = table
+            Item = item
+            Key = key
+            UpdateExpression = update?.expression
+            ConditionExpression = condition?.expression
+            let names = (update?.names ?? [:]).merging(condition?.names ?? [:]) { first, _ in first }
+            let values = (update?.values ?? [:]).merging(condition?.values ?? [:]) { first, _ in first }
+            ExpressionAttributeNames = names.isEmpty ? nil : names
+            ExpressionAttributeValues = values.isEmpty ? nil : values
+            ReturnValues = returnValues
+        }
+    }
+
+    /// `PutItem`, optionally conditional: a failed condition throws `AWSError` of kind
+    /// `.conditionalCheckFailed`.
+    public func putItem(table: String, item: DynamoDBItem, condition: DynamoDBExpression? = nil) async throws {
+        _ = try await send("PutItem", WriteInput(table: table, item: item, condition: condition), ItemOutput.self)
+    }
+
+    /// `UpdateItem` with an update expression and an optional condition; returns the item as
+    /// it is after the update (`ReturnValues: ALL_NEW`).
+    @discardableResult
+    public func updateItem(
+        table: String, key: DynamoDBItem, update: DynamoDBExpression, condition: DynamoDBExpression? = nil
+    ) async throws -> DynamoDBItem {
+        try await send(
+            "UpdateItem", WriteInput(table: table, key: key, update: update, condition: condition, returnValues: "ALL_NEW"),
+            ItemOutput.self
+        ).Attributes ?? [:]
+    }
+
+    /// `DeleteItem`, optionally conditional.
+    public func deleteItem(table: String, key: DynamoDBItem, condition: DynamoDBExpression? = nil) async throws {
+        _ = try await send("DeleteItem", WriteInput(table: table, key: key, condition: condition), ItemOutput.self)
+    }
+
+    /// One page of a `Scan` or `Query`.
+    public struct Page: Sendable, Hashable, Decodable {
+        public var items: [DynamoDBItem]
+        /// Where the next page starts; nil after the last page.
+        public var lastEvaluatedKey: DynamoDBItem?
+        enum CodingKeys: String, CodingKey {
+            case items = "Items"
+            case lastEvaluatedKey = "LastEvaluatedKey"
+        }
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            items = try container.decodeIfPresent([DynamoDBItem].self, forKey: .items) ?? []
+            lastEvaluatedKey = try container.decodeIfPresent(DynamoDBItem.self, forKey: .lastEvaluatedKey)
+        }
+    }
+
+    struct ReadInput: Encodable, Sendable {
+        var TableName: String
+        var IndexName: String?
+        var KeyConditionExpression: String?
+        var FilterExpression: String?
+        var ExpressionAttributeNames: [String: String]?
+        var ExpressionAttributeValues: DynamoDBItem?
+        var Limit: Int?
+        var ExclusiveStartKey: DynamoDBItem?
+        var ConsistentRead: Bool?
+        var ScanIndexForward: Bool?
+
+        init(table: String, index: String? = nil, keyCondition: DynamoDBExpression? = nil, filter: DynamoDBExpression?,
+             limit: Int?, startKey: DynamoDBItem?, consistentRead: Bool?, forward: Bool? = nil)
+        {
+            TableName = table
+            IndexName = index
+            KeyConditionExpression = keyCondition?.expression
+            FilterExpression = filter?.expression
+            let names = (keyCondition?.names ?? [:]).merging(filter?.names ?? [:]) { first, _ in first }
+            let values = (keyCondition?.values ?? [:]).merging(filter?.values ?? [:]) { first, _ in first }
+            ExpressionAttributeNames = names.isEmpty ? nil : names
+            ExpressionAttributeValues = values.isEmpty ? nil : values
+            Limit = limit
+            ExclusiveStartKey = startKey
+            ConsistentRead = consistentRead
+            ScanIndexForward = forward
+        }
+    }
+
+    /// One `Scan` page. `limit` bounds the items *read* (before the filter), as in DynamoDB.
+    public func scan(
+        table: String, filter: DynamoDBExpression? = nil, limit: Int? = nil, exclusiveStartKey: DynamoDBItem? = nil,
+        consistentRead: Bool = false
+    ) async throws -> Page {
+        try await send(
+            "Scan",
+            ReadInput(table: table, filter: filter, limit: limit, startKey: exclusiveStartKey, consistentRead: consistentRead),
+            Page.self)
+    }
+
+    /// One `Query` page over the table or an index.
+    public func query(
+        table: String, index: String? = nil, keyCondition: DynamoDBExpression, filter: DynamoDBExpression? = nil,
+        limit: Int? = nil, exclusiveStartKey: DynamoDBItem? = nil, scanForward: Bool = true
+    ) async throws -> Page {
+        try await send(
+            "Query",
+            ReadInput(
+                table: table, index: index, keyCondition: keyCondition, filter: filter, limit: limit,
+                startKey: exclusiveStartKey, consistentRead: nil, forward: scanForward),
+            Page.self)
+    }
+}
