@@ -1,6 +1,7 @@
 import Foundation
 import ProvisionerCore
 import Testing
+import TestSupport
 
 private typealias F = RequestFixtures
 
@@ -44,7 +45,7 @@ private func checkSafe(_ validated: ValidatedRequest, sourceLocation: SourceLoca
 /// A random name that follows the rules (lower case, begins with a letter, no `__`, no
 /// trailing `_`), biased towards names that could collide if the mapping were careless:
 /// ones built from environment-like segments such as `dev` and `prod`.
-private func randomValidName(_ rng: inout SplitMix64, maxLength: Int) -> String {
+private func randomValidName(_ rng: inout SeededGenerator, maxLength: Int) -> String {
     let letters = Array("abcdefghijklmnopqrstuvwxyz")
     let tail = Array("abcdefghijklmnopqrstuvwxyz0123456789_")
     var name: String
@@ -68,7 +69,7 @@ private func randomValidName(_ rng: inout SplitMix64, maxLength: Int) -> String 
 @Suite("Naming properties")
 struct NamingPropertyTests {
     @Test func generatedValidNamesGiveValidUniqueClusterIdentifiers() throws {
-        var rng = SplitMix64(seed: 0x5EED_0001)
+        var rng = SeededGenerator(seed: 0x5EED_0001)
         var owners: [String: String] = [:]  // cluster identifier → "name in environment"
         var stackPaths: [String: String] = [:]
         var accepted = 0
@@ -121,7 +122,7 @@ struct NamingPropertyTests {
     }
 
     @Test func junkStringsNeverValidateIntoUnsafeNames() {
-        var rng = SplitMix64(seed: 0xBAD_5EED)
+        var rng = SeededGenerator(seed: 0xBAD_5EED)
         let pieces = [
             "a", "z", "o", "q", "_", "_", "-", "/", "\\", "\"", "'", "`", "$", "%", "{", "}", "${", "%{", "..", ".", "\n", "\r", "\t",
             " ", "\u{0}", "\u{7F}", "о", "ｏ", "\u{200B}", "\u{202E}", "é", "😀", "A", "Z", "0", "9", "dev", "prod", "Dev", "PROD",
@@ -155,7 +156,7 @@ struct NamingPropertyTests {
     }
 
     @Test func mutatedBodiesNeverValidateIntoUnsafeNames() {
-        var rng = SplitMix64(seed: 0xF0_22ED)
+        var rng = SeededGenerator(seed: 0xF0_22ED)
         let base = Array(#"{"databaseName": "orders_eu", "databaseEngine": "PostgreSQL", "environment": "Prod", "owner": "team-a"}"#.utf8)
         let interesting: [UInt8] = [0x22, 0x5C, 0x2F, 0x24, 0x25, 0x7B, 0x7D, 0x0A, 0x00, 0xC3, 0xD0, 0xBE, 0x80, 0xFF, 0x2D, 0x5F, 0x41, 0x2C, 0x3A, 0x2E, 0x20, 0x75]
         var accepted = 0
