@@ -75,6 +75,7 @@ let package = Package(
             "ProvisionerLocalGit",
             "ProvisionerHTTP",
             "ProvisionerGitHub",
+            "ProvisionerAWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),

@@ -93,20 +93,21 @@ struct RuntimeOptions: ParsableArguments {
 struct LocalRuntime {
     var profiles: ProfileSet
     var validator: RequestValidator
-    var database: SQLiteDatabase
-    var statusStore: SQLiteStatusStore
-    var queue: SQLiteQueue
+    /// The SQLite queue and status store (absent when a worker runs on SQS and DynamoDB).
+    var database: SQLiteDatabase?
     var publisher: any ChangeRequestPublisher
     var localPublisher: LocalGitPublisher?
 
-    static func open(_ options: RuntimeOptions, logger: Logger) async throws -> LocalRuntime {
+    static func open(_ options: RuntimeOptions, logger: Logger, openDatabase: Bool = true) async throws -> LocalRuntime {
         let profiles = try options.loadProfiles()
         try FileManager.default.createDirectory(at: options.dataDirectory, withIntermediateDirectories: true)
-        let database: SQLiteDatabase
-        do {
-            database = try SQLiteDatabase(path: options.databasePath)
-        } catch {
-            throw CLIError("Cannot open \(options.databasePath): \(error)")
+        var database: SQLiteDatabase?
+        if openDatabase {
+            do {
+                database = try SQLiteDatabase(path: options.databasePath)
+            } catch {
+                throw CLIError("Cannot open \(options.databasePath): \(error)")
+            }
         }
         var localPublisher: LocalGitPublisher?
         let publisher: any ChangeRequestPublisher
@@ -133,12 +134,19 @@ struct LocalRuntime {
         }
         return LocalRuntime(
             profiles: profiles, validator: RequestValidator(profiles: profiles), database: database,
-            statusStore: SQLiteStatusStore(database: database),
-            queue: SQLiteQueue(database: database, maxReceives: options.maxReceives),
             publisher: publisher, localPublisher: localPublisher)
     }
 
+    /// A worker on the local SQLite queue and status store.
     func worker(_ options: RuntimeOptions) -> QueueWorker {
+        guard let database else { preconditionFailure("the local worker needs the SQLite database") }
+        return worker(
+            options, queue: SQLiteQueue(database: database, maxReceives: options.maxReceives),
+            statusStore: SQLiteStatusStore(database: database), receiveWait: .seconds(20))
+    }
+
+    /// A worker on any queue and status store (SQS and DynamoDB in AWS mode).
+    func worker(_ options: RuntimeOptions, queue: any MessageQueue, statusStore: any StatusStore, receiveWait: Duration) -> QueueWorker {
         let processor = RequestProcessor(
             validator: validator, renderer: TerraformChangeRequests(profiles: profiles), publisher: publisher,
             statusStore: statusStore, maxReceives: options.maxReceives, logger: Logger(label: "rds-provisioner.worker"))
@@ -146,7 +154,7 @@ struct LocalRuntime {
             queue: queue, processor: processor,
             configuration: .init(
                 concurrency: max(options.workers, 1), visibilityTimeout: .seconds(options.visibilityTimeout),
-                receiveWait: .seconds(20)),
+                receiveWait: receiveWait),
             logger: Logger(label: "rds-provisioner.worker"))
     }
 }

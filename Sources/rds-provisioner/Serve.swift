@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import ProvisionerAWS
 import ProvisionerCore
 import ProvisionerHTTP
 import ProvisionerService
@@ -27,12 +28,13 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(metrics)
         let logger = Logger(label: "rds-provisioner")
         let local = try await LocalRuntime.open(runtime, logger: logger)
-        let queue = local.queue
+        guard let database = local.database else { throw CLIError("serve needs its SQLite database") }
+        let queue = SQLiteQueue(database: database, maxReceives: runtime.maxReceives)
         let api = ProvisionerAPI.buildApplication(
             configuration: .init(address: .hostname(host, port: port), serverName: "rds-provisioner"),
             validator: local.validator,
-            intake: SQLiteIntake(database: local.database),
-            statusStore: local.statusStore,
+            intake: SQLiteIntake(database: database),
+            statusStore: SQLiteStatusStore(database: database),
             queueStats: {
                 let depth = try await queue.depth()
                 return QueueStats(
@@ -51,30 +53,55 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await local.localPublisher?.shutdown()
-        try await local.database.close()
+        try await local.database?.close()
     }
 }
 
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run only the workers of the embedded default (the API runs elsewhere with `serve --workers 0`).")
+        abstract: "Run only the workers: on the embedded default's SQLite queue, or on an SQS queue with --queue-url.",
+        discussion: "With --queue-url the worker polls SQS and records status in the DynamoDB table --status-table "
+            + "(credentials, region and endpoints from the standard AWS_* variables, e.g. AWS_ENDPOINT_URL).")
 
     @OptionGroup var runtime: RuntimeOptions
+    @Option(help: "SQS queue URL to poll instead of the local SQLite queue (AWS mode).") var queueUrl: String?
+    @Option(help: "DynamoDB table for request status (AWS mode; partition key requestId).") var statusTable: String?
 
-    static let environmentOptions = RuntimeOptions.environmentNames
+    static let environmentOptions = RuntimeOptions.environmentNames + ["queue-url", "status-table"]
+
+    func validate() throws {
+        if (queueUrl == nil) != (statusTable == nil) {
+            throw ValidationError("--queue-url and --status-table go together (AWS mode), or neither (the local SQLite queue).")
+        }
+        guard runtime.workers > 0 else { throw ValidationError("worker needs --workers 1 or more.") }
+    }
 
     func run() async throws {
         unblockShutdownSignals()
         runtime.bootstrapLogging()
         let logger = Logger(label: "rds-provisioner")
-        guard runtime.workers > 0 else { throw ValidationError("worker needs --workers 1 or more.") }
-        let local = try await LocalRuntime.open(runtime, logger: logger)
-        announce("rds-provisioner worker running (\(runtime.workers) at once; data in \(runtime.dataDirectory.path))")
+        let local = try await LocalRuntime.open(runtime, logger: logger, openDatabase: queueUrl == nil)
+        let worker: QueueWorker
+        if let queueUrl, let statusTable {
+            let aws: AWSConfiguration
+            do {
+                aws = try AWSConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            } catch {
+                throw CLIError("AWS settings: \(error)")
+            }
+            let queue = SQSQueue(client: try SQSClient(configuration: aws), queueURL: queueUrl)
+            let store = DynamoDBStatusStore(client: try DynamoDBClient(configuration: aws), tableName: statusTable)
+            worker = local.worker(runtime, queue: queue, statusStore: store, receiveWait: .seconds(20))
+            announce("rds-provisioner worker polling \(queueUrl) (status in DynamoDB table \(statusTable); \(runtime.workers) at once)")
+        } else {
+            worker = local.worker(runtime)
+            announce("rds-provisioner worker running (\(runtime.workers) at once; data in \(runtime.dataDirectory.path))")
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [local.worker(runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await local.localPublisher?.shutdown()
-        try await local.database.close()
+        try await local.database?.close()
     }
 }
 
