@@ -18,8 +18,22 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port; the one chosen is printed).") var port: Int = 8080
     @OptionGroup var runtime: RuntimeOptions
+    @Option(help: "Publish accepted requests to this SNS topic instead of the local queue (the API in front of AWS).")
+    var snsTopicArn: String?
+    @Option(help: "DynamoDB status table (with --sns-topic-arn).") var statusTable: String?
+    @Option(help: "SQS queue the workers poll (with --sns-topic-arn; without it this process runs only the API).")
+    var queueUrl: String?
 
-    static let environmentOptions = ["host", "port"] + RuntimeOptions.environmentNames
+    static let environmentOptions = ["host", "port", "sns-topic-arn", "status-table", "queue-url"] + RuntimeOptions.environmentNames
+
+    func validate() throws {
+        if snsTopicArn != nil, statusTable == nil {
+            throw ValidationError("--sns-topic-arn needs --status-table: the API reads request status from DynamoDB.")
+        }
+        if snsTopicArn == nil, statusTable != nil || queueUrl != nil {
+            throw ValidationError("--status-table and --queue-url go with --sns-topic-arn (the API in front of AWS).")
+        }
+    }
 
     func run() async throws {
         unblockShutdownSignals()
@@ -27,28 +41,53 @@ struct Serve: AsyncParsableCommand {
         let metrics = PrometheusMetrics()
         MetricsSystem.bootstrap(metrics)
         let logger = Logger(label: "rds-provisioner")
-        let local = try await LocalRuntime.open(runtime, logger: logger)
-        guard let database = local.database else { throw CLIError("serve needs its SQLite database") }
-        let queue = SQLiteQueue(database: database, maxReceives: runtime.maxReceives)
-        let api = ProvisionerAPI.buildApplication(
-            configuration: .init(address: .hostname(host, port: port), serverName: "rds-provisioner"),
-            validator: local.validator,
-            intake: SQLiteIntake(database: database),
-            statusStore: SQLiteStatusStore(database: database),
-            queueStats: {
+        let local = try await LocalRuntime.open(runtime, logger: logger, openDatabase: snsTopicArn == nil)
+        let intake: any RequestIntake
+        let statusStore: any StatusStore
+        var queueStats: QueueStatsProvider?
+        var worker: QueueWorker?
+        if let snsTopicArn, let statusTable {
+            let aws: AWSConfiguration
+            do {
+                aws = try AWSConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            } catch {
+                throw CLIError("AWS settings: \(error)")
+            }
+            let store = DynamoDBStatusStore(client: try DynamoDBClient(configuration: aws), tableName: statusTable)
+            intake = RecordingIntake(intake: SNSIntake(client: try SNSClient(configuration: aws), topicARN: snsTopicArn), statusStore: store)
+            statusStore = store
+            if let queueUrl, runtime.workers > 0 {
+                let queue = SQSQueue(client: try SQSClient(configuration: aws), queueURL: queueUrl)
+                worker = local.worker(runtime, queue: queue, statusStore: store, receiveWait: .seconds(20))
+            }
+        } else {
+            guard let database = local.database else { throw CLIError("serve needs its SQLite database") }
+            let queue = SQLiteQueue(database: database, maxReceives: runtime.maxReceives)
+            intake = SQLiteIntake(database: database)
+            statusStore = SQLiteStatusStore(database: database)
+            queueStats = {
                 let depth = try await queue.depth()
                 return QueueStats(
                     visible: depth.visible, inFlight: depth.inFlight, delayed: depth.delayed, dead: depth.dead,
                     oldestVisibleSentAt: depth.oldestVisibleSentAt)
-            },
+            }
+            if runtime.workers > 0 { worker = local.worker(runtime) }
+        }
+        let api = ProvisionerAPI.buildApplication(
+            configuration: .init(address: .hostname(host, port: port), serverName: "rds-provisioner"),
+            validator: local.validator,
+            intake: intake,
+            statusStore: statusStore,
+            queueStats: queueStats,
             metrics: metrics,
             logger: Logger(label: "rds-provisioner.api"),
-            onServerRunning: { [host, runtime] port in
-                let where_ = runtime.publisher == .local ? "pull requests in \(runtime.infraRepositoryPath.path)" : "pull requests on GitHub"
+            onServerRunning: { [host, runtime, snsTopicArn] port in
+                var where_ = runtime.publisher == .local ? "pull requests in \(runtime.infraRepositoryPath.path)" : "pull requests on GitHub"
+                if let snsTopicArn { where_ += "; requests published to \(snsTopicArn)" }
                 announce("rds-provisioner listening on http://\(host):\(port) (data in \(runtime.dataDirectory.path); \(where_))")
             })
         var services: [any Service] = [api]
-        if runtime.workers > 0 { services.append(local.worker(runtime)) }
+        if let worker { services.append(worker) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

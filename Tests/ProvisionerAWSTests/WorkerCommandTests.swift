@@ -49,6 +49,47 @@ struct WorkerCommandTests {
         #expect(worker.stop(signal: SIGTERM) == 0, "the worker should stop gracefully on SIGTERM")
     }
 
+    /// `serve --sns-topic-arn … --status-table … --queue-url …`: the API publishes to SNS, SNS
+    /// delivers to SQS, the worker opens the pull request, the API answers status from DynamoDB.
+    @Test func serveInFrontOfAWSPublishesToSNSAndAnswersFromDynamoDB() async throws {
+        let moto = try await MotoFixture.make()
+        let name = "edge-\(UUID().uuidString.prefix(8).lowercased())"
+        let (queue, _) = try await moto.createQueueWithDeadLetterQueue(name, maxReceiveCount: 3)
+        let topic = try await moto.createTopic(name)
+        try await moto.subscribe(topicARN: topic, queueARN: queue.arn, rawDelivery: false)
+        let store = try await moto.createStatusTable(name)
+
+        let data = try TestEnvironment.makeTemporaryDirectory("serve-sns")
+        let endpoint = try await MotoServer.shared().endpoint
+        let server = try ServerProcess(
+            ServerProcess.provisionerExecutable,
+            ["serve", "--port", "0", "--sns-topic-arn", topic, "--status-table", name, "--queue-url", queue.url,
+             "--data-dir", data.path, "--workers", "2"],
+            environment: [
+                "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_ENDPOINT_URL": endpoint,
+            ])
+        defer { _ = server.stop(signal: SIGKILL) }
+        let line = try #require(await server.waitForLine(containing: "listening on http://"), "\(server.output)")
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+
+        // The CLI against the API: 202, then progress until the pull request is open.
+        let request = try ProcessRunner.run(
+            ServerProcess.provisionerExecutable.path,
+            ["request", "--server", url, "--database-name", "ledger", "--engine", "mysql", "--environment", "prod", "--wait", "--timeout", "60"])
+        #expect(request.status == 0, "\(request.stdout)\(request.stderr)")
+        #expect(request.stdout.contains("pr_opened"))
+        let accepted = try #require(request.stdout.split(separator: "\n").first { $0.hasPrefix("Accepted: request ") })
+        let id = String(accepted.dropFirst("Accepted: request ".count).prefix { $0 != " " })
+
+        // The id the API answered is SNS's MessageId, the one the worker saw and DynamoDB holds.
+        let record = try #require(try await store.get(id))
+        #expect(record.status == .prOpened)
+        #expect(record.history.first?.status == .queued || record.history.first?.status == .processing)
+        #expect(record.branch == "rds/prod/ledger")
+        #expect(server.stop(signal: SIGTERM) == 0)
+    }
+
     /// Polls DynamoDB (a remote condition, bounded) until the request is final.
     func waitUntilFinal(_ store: DynamoDBStatusStore, _ id: String) async throws -> RequestRecord {
         let deadline = ContinuousClock.now + .seconds(60)
