@@ -66,7 +66,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Lambda Runtime API loop and the SQS batch handler (FoundationEssentials only).
+        .target(name: "ProvisionerLambda", dependencies: [
+            "ProvisionerService",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Executables.
+        .executableTarget(name: "bootstrap", dependencies: [
+            "ProvisionerLambda", "ProvisionerAWS", "ProvisionerGitHub", "ProvisionerService", "ProvisionerCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "rds-provisioner", dependencies: [
             "ProvisionerCore",
             "ProvisionerYAML",
@@ -113,7 +123,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ProvisionerAWSTests", dependencies: [
-            "ProvisionerAWS", "TestSupport",
+            "ProvisionerAWS", "ProvisionerLambda", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
