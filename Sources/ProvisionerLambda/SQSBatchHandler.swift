@@ -32,14 +32,23 @@ public struct SQSBatchResponse: Encodable, Sendable, Hashable {
 public struct SQSBatchHandler: Sendable {
     public var processor: RequestProcessor
 
-    public init(processor: RequestProcessor) {
+    public init(processor: RequestProcessor, deadlineMargin: Duration = .seconds(10)) {
         self.processor = processor
+        self.deadlineMargin = deadlineMargin
     }
 
-    public func handle(_ event: [UInt8], logger: Logger) async throws -> [UInt8] {
+    /// Records not started this close to the invocation's deadline are handed back to the queue
+    /// (a `batchItemFailure`) rather than risk the function timing out in the middle of them.
+    public var deadlineMargin: Duration
+
+    public func handle(_ event: [UInt8], deadline: Date? = nil, logger: Logger) async throws -> [UInt8] {
         let decoded = try JSONDecoder().decode(SQSEvent.self, from: Data(event))
         var failures: [SQSBatchResponse.Failure] = []
         for record in decoded.Records {
+            if let deadline, Date().addingTimeInterval(Double(deadlineMargin.components.seconds)) >= deadline {
+                failures.append(.init(itemIdentifier: record.messageId))
+                continue
+            }
             let message = QueueMessage(
                 messageId: record.messageId, receipt: record.receiptHandle, body: record.body,
                 receiveCount: record.attributes?["ApproximateReceiveCount"].flatMap(Int.init) ?? 1)

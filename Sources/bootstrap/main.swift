@@ -113,5 +113,5 @@ do {
 }
 let maxInvocations = environment["RDS_PROVISIONER_MAX_INVOCATIONS"].flatMap(Int.init)  // benchmarks only
 try await runtime.run(maxInvocations: maxInvocations) { invocation, logger in
-    try await handler.handle(invocation.event, logger: logger)
+    try await handler.handle(invocation.event, deadline: invocation.deadline, logger: logger)
 }

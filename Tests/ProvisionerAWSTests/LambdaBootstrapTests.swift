@@ -153,3 +153,32 @@ struct LambdaBootstrapTests {
         }
     }
 }
+
+struct SQSBatchHandlerTests {
+    func handler(_ publisher: RecordingPublisher, _ store: InMemoryStatusStore) -> SQSBatchHandler {
+        SQSBatchHandler(processor: RequestProcessor(
+            validator: RequestValidator(profiles: .builtIn), renderer: StubRenderer(), publisher: publisher, statusStore: store))
+    }
+
+    @Test func recordsTooCloseToTheDeadlineGoBackToTheQueueUntouched() async throws {
+        let publisher = RecordingPublisher()
+        let store = InMemoryStatusStore()
+        let event = try LambdaBootstrapTests.sqsEvent([("a", MotoFixture.seedBody, 1), ("b", MotoFixture.seedBody, 1)])
+        let answer = try await handler(publisher, store).handle(
+            Array(event.utf8), deadline: Date().addingTimeInterval(5), logger: .init(label: "test"))
+        #expect(String(decoding: answer, as: UTF8.self) == #"{"batchItemFailures":[{"itemIdentifier":"a"},{"itemIdentifier":"b"}]}"#)
+        #expect(await publisher.attempts == 0)
+        #expect(try await store.get("a") == nil)
+    }
+
+    @Test func aTransientFailureIsReportedForThatRecordOnly() async throws {
+        let publisher = RecordingPublisher(failures: [.transient("502", retryAfter: nil)])
+        let store = InMemoryStatusStore()
+        let other = #"{"databaseName": "billing", "databaseEngine": "MySQL", "environment": "Prod"}"#
+        let event = try LambdaBootstrapTests.sqsEvent([("a", MotoFixture.seedBody, 1), ("b", other, 1)])
+        let answer = try await handler(publisher, store).handle(
+            Array(event.utf8), deadline: Date().addingTimeInterval(300), logger: .init(label: "test"))
+        #expect(String(decoding: answer, as: UTF8.self) == #"{"batchItemFailures":[{"itemIdentifier":"a"}]}"#)
+        #expect(try await store.get("b")?.status == .prOpened)
+    }
+}
