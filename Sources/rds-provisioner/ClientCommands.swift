@@ -127,22 +127,17 @@ enum HTTP {
 
     /// An error answer, shown as the server's own message.
     static func failure(_ response: Response) -> Error {
-        if let decoded = try? JSONDecoder().decode(ErrorEnvelope.self, from: response.body) {
-            let all = decoded.errors ?? [decoded.error]
-            return CLIError(all.map { "\($0.code)\($0.field.map { " (\($0))" } ?? ""): \($0.message)" }.joined(separator: "\n"))
+        if let decoded = try? ErrorResponse.decode(Array(response.body)) {
+            return CLIError(describe(decoded))
         }
         return CLIError("HTTP \(response.status): \(String(decoding: response.body, as: UTF8.self))")
     }
+}
 
-    struct ErrorEnvelope: Decodable {
-        struct Item: Decodable {
-            var code: String
-            var field: String?
-            var message: String
-        }
-        var error: Item
-        var errors: [Item]?
-    }
+/// The public error body as lines for people: `code (field): message`, one per problem. The
+/// CLI prints the same text whether the problem came from the server or from local validation.
+func describe(_ response: ErrorResponse) -> String {
+    response.errors.map { "\($0.code) (\($0.field ?? "body")): \($0.message)" }.joined(separator: "\n")
 }
 
 /// An error whose text is all the user needs (printed as `Error: <text>`, exit code 1).

@@ -34,7 +34,7 @@ struct Render: AsyncParsableCommand {
             validated = try RequestValidator(profiles: profileSet).validate(fields: fields)
         } catch {
             // The same text the API answers with.
-            throw CLIError(error.errors.map { "\($0.code.rawValue) (\($0.field ?? "body")): \($0.message)" }.joined(separator: "\n"))
+            throw CLIError(describe(ErrorResponse(error)))
         }
         let profile = profileSet.profiles.first { $0.slug == validated.environmentSlug }!
         let plan: ClusterPlan

@@ -61,6 +61,14 @@ struct ServeEndToEndTests {
             #expect(error["code"] as? String == code, "\(body)")
             #expect((error["message"] as? String)?.isEmpty == false)
         }
+        // The CLI shows the server's own codes and messages, one problem per line, and fails.
+        let cli = try ProcessRunner.run(
+            ServerProcess.provisionerExecutable.path,
+            ["request", "--server", server.baseURL, "--database-name", "Bad!", "--engine", "oracle", "--environment", "qa"])
+        #expect(cli.status != 0)
+        for code in ["invalid_database_name (databaseName)", "unsupported_engine (databaseEngine)", "unknown_environment (environment)"] {
+            #expect(cli.stderr.contains(code), "\(cli.stderr)")
+        }
         let list = try await server.get("/requests")
         #expect(list.status == 200)
         #expect((try list.json()["requests"] as? [Any])?.isEmpty == true)
