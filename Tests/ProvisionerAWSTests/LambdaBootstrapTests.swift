@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import ProvisionerAWS
 import ProvisionerCore
@@ -67,6 +68,64 @@ actor RuntimeAPIEmulator {
     }
 }
 
+/// Lambda's SQS event source mapping, reduced to what the function sees: it receives up to ten
+/// messages, invokes the function with them as an SQS event, and deletes every record the
+/// function did not report in `batchItemFailures`.
+struct EventSourceMappingEmulator {
+    let sqs: SQSClient
+    let queue: (url: String, arn: String)
+    let emulator: RuntimeAPIEmulator
+    private let invocations = Counter()
+
+    init(sqs: SQSClient, queue: (url: String, arn: String), emulator: RuntimeAPIEmulator) {
+        self.sqs = sqs
+        self.queue = queue
+        self.emulator = emulator
+    }
+
+    /// Receives `count` messages (long polling; SNS delivery is asynchronous), invokes the
+    /// function once with all of them, deletes the successes; returns the function's answer.
+    func deliver(expecting count: Int) async throws -> (answer: String, deleted: Int) {
+        var messages: [SQSClient.Message] = []
+        while messages.count < count {
+            let received = try await sqs.receiveMessage(queueURL: queue.url, maxNumberOfMessages: 10, waitTimeSeconds: 5)
+            if received.isEmpty { throw TestSupportError("SQS delivered \(messages.count) of \(count) messages") }
+            messages += received
+        }
+        let id = "inv-\(invocations.next())"
+        let records = messages.map {
+            (id: $0.messageId, body: $0.body, receiveCount: Int($0.attributes["ApproximateReceiveCount"] ?? "") ?? 0)
+        }
+        await emulator.invoke(id, try LambdaBootstrapTests.sqsEvent(records, sourceARN: queue.arn))
+        let answer = await emulator.answer(for: id)
+        let failures = Set(
+            ((try? JSONSerialization.jsonObject(with: Data(answer.utf8))) as? [String: [[String: String]]])?["batchItemFailures"]?
+                .compactMap { $0["itemIdentifier"] } ?? [])
+        var deleted = 0
+        for message in messages where !failures.contains(message.messageId) {
+            try await sqs.deleteMessage(queueURL: queue.url, receiptHandle: message.receiptHandle)
+            deleted += 1
+        }
+        return (answer, deleted)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private var value = 0
+        private let lock = NSLock()
+        func next() -> Int { lock.withLock { value += 1; return value } }
+    }
+}
+
+/// The pull requests the fake GitHub holds.
+func fakeGitHubPulls(_ githubURL: String) async throws -> Int {
+    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: githubURL + "/_admin/pulls"), timeout: .seconds(10))
+    let data = Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+    guard let list = try JSONSerialization.jsonObject(with: data) as? [Any] else {
+        throw TestSupportError("unexpected /_admin/pulls answer: \(String(decoding: data, as: UTF8.self))")
+    }
+    return list.count
+}
+
 /// The `bootstrap` binary under a Runtime API emulator, with DynamoDB and Secrets Manager on
 /// moto and GitHub on tools/fake-github.
 @Suite(.serialized)
@@ -74,19 +133,24 @@ struct LambdaBootstrapTests {
     static let token = "ghp_LAMBDAtokenSECRET0123456789"
     static var bootstrap: URL { TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/bootstrap") }
 
-    static func sqsEvent(_ records: [(id: String, body: String, receiveCount: Int)]) throws -> String {
+    static func sqsEvent(
+        _ records: [(id: String, body: String, receiveCount: Int)], sourceARN: String = "arn:aws:sqs:us-east-1:123456789012:requests"
+    ) throws -> String {
         let list: [[String: Any]] = records.map {
             ["messageId": $0.id, "receiptHandle": "rh-\($0.id)", "body": $0.body,
              "attributes": ["ApproximateReceiveCount": "\($0.receiveCount)"], "eventSource": "aws:sqs",
-             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:requests"]
+             "eventSourceARN": sourceARN]
         }
         return String(decoding: try JSONSerialization.data(withJSONObject: ["Records": list]), as: UTF8.self)
     }
 
-    @Test func bootstrapOpensPullRequestsAndAnswersPartialBatchResponses() async throws {
+    @Test func bootstrapHandlesWhatSNSDeliversThroughSQSOnceEach() async throws {
         let moto = try await MotoFixture.make()
         let name = "lambda-\(UUID().uuidString.prefix(8).lowercased())"
         let store = try await moto.createStatusTable(name)
+        let (queue, deadLetter) = try await moto.createQueueWithDeadLetterQueue(name)
+        let topic = try await moto.createTopic(name)
+        try await moto.subscribe(topicARN: topic, queueARN: queue.arn, rawDelivery: false)
         let secretName = "github-secret-\(name)"
         try await moto.createSecret(secretName, #"{"github-token": "\#(Self.token)"}"#)
 
@@ -113,23 +177,35 @@ struct LambdaBootstrapTests {
                 ])
             defer { _ = function.stop(signal: SIGKILL) }
 
-            // One batch: a valid request as SNS delivers it, and a poison message.
-            let requestId = UUID().uuidString.lowercased()
-            let envelope = SNSEnvelope(
-                messageId: requestId, topicArn: "arn:aws:sns:us-east-1:123456789012:requests",
-                message: MotoFixture.seedBody, timestamp: Date()).encoded()
-            await emulator.invoke("inv-1", try Self.sqsEvent([("m-1", envelope, 1), ("m-poison", "not json", 1)]))
-            let first = await emulator.answer(for: "inv-1")
-            #expect(first == #"{"batchItemFailures":[]}"#, "\(first)\n\(function.output.joined(separator: "\n"))")
-            #expect(try await store.get(requestId)?.status == .prOpened)
-            #expect(try await store.get("m-poison")?.reason?.code == "invalid_json")
+            // What Lambda's SQS event source mapping does: receive a batch, invoke the function
+            // with it, delete the records it did not list in `batchItemFailures`.
+            let mapping = EventSourceMappingEmulator(sqs: moto.sqs, queue: queue, emulator: emulator)
 
-            // The same message delivered again: nothing new is opened, the batch succeeds.
-            await emulator.invoke("inv-2", try Self.sqsEvent([("m-1", envelope, 2)]))
-            #expect(await emulator.answer(for: "inv-2") == #"{"batchItemFailures":[]}"#)
+            // A valid request and a poison message, both published to the topic as API Gateway
+            // does, so the function reads what SNS really delivers to SQS.
+            let requestId = try await moto.sns.publish(topicARN: topic, message: MotoFixture.seedBody)
+            let poisonId = try await moto.sns.publish(topicARN: topic, message: "not json")
+            let first = try await mapping.deliver(expecting: 2)
+            #expect(first.answer == #"{"batchItemFailures":[]}"#, "\(first.answer)\n\(function.output.joined(separator: "\n"))")
+            #expect(first.deleted == 2)
+            #expect(try await store.get(requestId)?.status == .prOpened)
+            let poison = try #require(try await store.get(poisonId))
+            #expect(poison.status == .rejected && poison.reason?.code == "invalid_json", "\(poison)")
+
+            // SQS delivers the request again (at-least-once): nothing new is opened.
+            let redelivered = SNSEnvelope(messageId: requestId, topicArn: topic, message: MotoFixture.seedBody, timestamp: Date())
+            _ = try await moto.sqs.sendMessage(queueURL: queue.url, body: redelivered.encoded())
+            let second = try await mapping.deliver(expecting: 1)
+            #expect(second.answer == #"{"batchItemFailures":[]}"#)
             let record = try #require(try await store.get(requestId))
             #expect(record.history.map(\.status) == [.processing, .prOpened])
             #expect(record.pullRequest?.branch == "rds/dev/orders")
+            let pulls = try await fakeGitHubPulls(githubURL)
+            #expect(pulls == 1, "the fake GitHub holds \(pulls) pull requests")
+
+            // Everything settled: the queue and its dead-letter queue are empty.
+            #expect(try await moto.sqs.receiveMessage(queueURL: queue.url, maxNumberOfMessages: 10, waitTimeSeconds: 0).isEmpty)
+            #expect(try await moto.sqs.receiveMessage(queueURL: deadLetter.url, maxNumberOfMessages: 10, waitTimeSeconds: 0).isEmpty)
 
             // Logs are JSON lines carrying the Lambda request id; the token never appears.
             let output = function.output
