@@ -71,7 +71,9 @@ public struct GitHubConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `GITHUB_REPOSITORY` (required, `owner/repo`), `GITHUB_API_URL` (optional, default
     /// `https://api.github.com`), `GITHUB_BASE_BRANCH` (optional, default: the repository's
-    /// default branch) and `GITHUB_REQUEST_TIMEOUT_SECONDS` (optional, default 15).
+    /// default branch), `GITHUB_REQUEST_TIMEOUT_SECONDS` (optional, default 15) and
+    /// `GITHUB_CONTENT_INTERVAL_MS` (optional, default 750: the spacing of content-creating
+    /// requests; GitHub Enterprise Server may allow less, 0 turns pacing off).
     /// `GITHUB_TOKEN` is read by `EnvironmentTokenProvider`, not here.
     public static func fromEnvironment(_ environment: [String: String]) throws(GitHubConfigurationError) -> GitHubConfiguration {
         func value(_ name: String) -> String? {
@@ -91,9 +93,17 @@ public struct GitHubConfiguration: Sendable, Hashable, CustomStringConvertible {
             }
             timeout = .milliseconds(Int64(seconds * 1000))
         }
+        var interval = Duration.milliseconds(750)
+        if let raw = value("GITHUB_CONTENT_INTERVAL_MS") {
+            guard let milliseconds = Int(raw), (0...60_000).contains(milliseconds) else {
+                throw GitHubConfigurationError(
+                    "GITHUB_CONTENT_INTERVAL_MS '\(raw)' is not a whole number of milliseconds between 0 and 60000.")
+            }
+            interval = .milliseconds(milliseconds)
+        }
         return try GitHubConfiguration(
             repository: repository, apiURL: value("GITHUB_API_URL") ?? defaultAPIURL,
-            baseBranch: value("GITHUB_BASE_BRANCH"), requestTimeout: timeout)
+            baseBranch: value("GITHUB_BASE_BRANCH"), requestTimeout: timeout, contentCreationInterval: interval)
     }
 
     /// `owner/repo`.

@@ -8,6 +8,7 @@
 //   RDS_PROVISIONER_MAX_RECEIVES     receives before a transient failure is recorded as failed (5)
 //   RDS_PROVISIONER_GITHUB_SECRET    Secrets Manager secret holding {"github-token": …} (github-secret)
 //   GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_BASE_BRANCH   the infrastructure repository
+//   GITHUB_REQUEST_TIMEOUT_SECONDS, GITHUB_CONTENT_INTERVAL_MS  timeouts and write pacing (docs/github.md)
 //   GITHUB_TOKEN                     a token instead of the secret (tests, local runs)
 //
 // Nothing heavy happens before the first `next`: clients are created, not used.

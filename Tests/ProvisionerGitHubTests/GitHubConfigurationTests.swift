@@ -12,16 +12,19 @@ struct GitHubConfigurationTests {
         #expect(configuration.apiURL == "https://api.github.com")
         #expect(configuration.baseBranch == nil)
         #expect(configuration.requestTimeout == .seconds(15))
+        #expect(configuration.contentCreationInterval == .milliseconds(750))
     }
 
     @Test func readsEnterpriseSettings() throws {
         let configuration = try GitHubConfiguration.fromEnvironment([
             "GITHUB_REPOSITORY": "platform/infra", "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
             "GITHUB_BASE_BRANCH": "release/infra", "GITHUB_REQUEST_TIMEOUT_SECONDS": "2.5",
+            "GITHUB_CONTENT_INTERVAL_MS": "250",
         ])
         #expect(configuration.apiURL == "https://ghe.example.com/api/v3")
         #expect(configuration.baseBranch == "release/infra")
         #expect(configuration.requestTimeout == .milliseconds(2500))
+        #expect(configuration.contentCreationInterval == .milliseconds(250))
     }
 
     @Test(arguments: [
@@ -37,6 +40,8 @@ struct GitHubConfigurationTests {
         (["GITHUB_REPOSITORY": "acme/infra", "GITHUB_BASE_BRANCH": "bad..branch"], "GITHUB_BASE_BRANCH 'bad..branch' is not a valid branch name"),
         (["GITHUB_REPOSITORY": "acme/infra", "GITHUB_REQUEST_TIMEOUT_SECONDS": "soon"], "GITHUB_REQUEST_TIMEOUT_SECONDS 'soon'"),
         (["GITHUB_REPOSITORY": "acme/infra", "GITHUB_REQUEST_TIMEOUT_SECONDS": "0"], "between 0 and 600"),
+        (["GITHUB_REPOSITORY": "acme/infra", "GITHUB_CONTENT_INTERVAL_MS": "0.5"], "GITHUB_CONTENT_INTERVAL_MS '0.5'"),
+        (["GITHUB_REPOSITORY": "acme/infra", "GITHUB_CONTENT_INTERVAL_MS": "60001"], "between 0 and 60000"),
     ] as [([String: String], String)])
     func refusesBadSettingsWithAClearMessage(environment: [String: String], message: String) {
         #expect {

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""AWS mode against moto_server: the Lambda bootstrap's cost per message and the worker's
+messages per second. Not a test: prints figures for BENCHMARKS.md.
+
+    .venv/bin/python scripts/benchmark/aws.py BIN_DIR [--messages N] [--worker-messages M] [--bootstrap PATH]
+
+BIN_DIR holds release builds of `bootstrap` and `rds-provisioner`. Everything runs on
+127.0.0.1: moto_server (tools/moto_server.py) for SNS, SQS and DynamoDB, tools/fake-github for
+GitHub, and a minimal Lambda Runtime API emulator in this script.
+
+1. Lambda: N requests are published to an SNS topic subscribed by an SQS queue (raw delivery
+   off, as deployed). The emulator plays Lambda's event source mapping with batches of one:
+   on each `next` it receives a message from SQS, hands it over as an SQS event, and deletes
+   it when the function answers. Reported: the function's CPU time per message (user + system
+   time of the bootstrap process over the N invocations: its own work, without the time it
+   waits for DynamoDB and GitHub), the wall time per invocation (which includes moto and the
+   fake GitHub, both Python), time to the first `next` and peak RSS (VmHWM) after the N
+   invocations of real work.
+2. Worker: M requests are published to SNS first; then `rds-provisioner worker --queue-url
+   --status-table` (local git publisher) starts, and the clock runs until every request is
+   `pr_opened` in DynamoDB. Reported: messages per second, and the worker's CPU per message.
+"""
+import argparse
+import http.server
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import boto3
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TOKEN = "ghp_BENCHMARKtoken000000000000000000"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+
+
+def start_moto():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools/moto_server.py"), "-H", "127.0.0.1", "-p", str(port), "--exit-with-parent"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+            return process, endpoint
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("moto_server did not start")
+
+
+def start_fake_github():
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools/fake-github/fake_github.py"), "--repository", "acme/infra", "--token", TOKEN],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = process.stdout.readline()
+    if "listening on " not in line:
+        raise SystemExit(f"fake GitHub did not start: {line!r}")
+    url = next(part for part in line.split() if part.startswith("http://"))
+    return process, url
+
+
+class AWS:
+    def __init__(self, endpoint):
+        self.environment = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                            "AWS_ENDPOINT_URL": endpoint}
+        session = boto3.session.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+        self.sns = session.client("sns", endpoint_url=endpoint)
+        self.sqs = session.client("sqs", endpoint_url=endpoint)
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+
+    def pipeline(self, name):
+        """A topic subscribed by a queue with a dead-letter queue, and a status table."""
+        dead_letter = self.sqs.create_queue(QueueName=name + "-dlq")["QueueUrl"]
+        dead_letter_arn = self.sqs.get_queue_attributes(QueueUrl=dead_letter, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue = self.sqs.create_queue(QueueName=name, Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": "5"})})["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        topic = self.sns.create_topic(Name=name)["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        self.dynamodb.create_table(
+            TableName=name, AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+        return topic, queue
+
+    def publish(self, topic, count, prefix):
+        ids = []
+        for index in range(count):
+            body = {"databaseName": f"{prefix}{index:05d}", "databaseEngine": ["MySQL", "PostgreSQL"][index % 2],
+                    "environment": "Dev"}
+            ids.append(self.sns.publish(TopicArn=topic, Message=json.dumps(body))["MessageId"])
+        return ids
+
+    def statuses(self, table):
+        counts = {}
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="#s",
+                                                                  ExpressionAttributeNames={"#s": "status"}):
+            for item in page["Items"]:
+                status = item.get("status", {}).get("S", "?")
+                counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+def lambda_benchmark(aws, bootstrap, github_url, count):
+    topic, queue = aws.pipeline("bench-lambda")
+    aws.publish(topic, count, "lambda")
+    state = {"first_next": None, "served": 0, "answered": 0, "receipt": None, "started": None,
+             "wall": [], "cpu_start": None, "cpu_end": None, "hwm": None, "proc": None}
+    done = threading.Event()
+
+    class Runtime(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if state["first_next"] is None:
+                state["first_next"] = time.perf_counter()
+            pid = state["proc"].pid
+            if state["served"] >= count:
+                state["cpu_end"] = cpu_seconds(pid)
+                state["hwm"] = peak_rss_mib(pid)
+                done.set()
+                time.sleep(30)  # hold the long poll; the benchmark kills the process
+                return
+            messages = []
+            while not messages:
+                messages = aws.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, WaitTimeSeconds=5,
+                                                   MessageSystemAttributeNames=["All"]).get("Messages", [])
+            message = messages[0]
+            state["receipt"] = message["ReceiptHandle"]
+            event = {"Records": [{
+                "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+                "attributes": message.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-lambda",
+                "awsRegion": "us-east-1"}]}
+            body = json.dumps(event).encode()
+            state["served"] += 1
+            if state["cpu_start"] is None:
+                state["cpu_start"] = cpu_seconds(pid)
+            self.send_response(200)
+            self.send_header("Lambda-Runtime-Aws-Request-Id", f"bench-{state['served']}")
+            self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 60000))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            state["started"] = time.perf_counter()
+
+        def do_POST(self):
+            answer = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            state["wall"].append(time.perf_counter() - state["started"])
+            if "/response" in self.path and not answer.get("batchItemFailures"):
+                aws.sqs.delete_message(QueueUrl=queue, ReceiptHandle=state["receipt"])
+                state["answered"] += 1
+            else:
+                print(f"  invocation failed: {self.path} {answer}", file=sys.stderr)
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = dict(os.environ, **aws.environment,
+               AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
+               RDS_PROVISIONER_STATUS_TABLE="bench-lambda", GITHUB_REPOSITORY="acme/infra",
+               GITHUB_API_URL=github_url, GITHUB_TOKEN=TOKEN, RDS_PROVISIONER_LOG_LEVEL="warning",
+               GITHUB_CONTENT_INTERVAL_MS="0")  # pacing off: measure the function, not the wait
+    start = time.perf_counter()
+    state["proc"] = subprocess.Popen([str(bootstrap)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not done.wait(600):
+        state["proc"].kill()
+        raise SystemExit("the bootstrap did not finish")
+    state["proc"].kill()
+    server.shutdown()
+    opened = aws.statuses("bench-lambda").get("pr_opened", 0)
+    wall = sorted(state["wall"])
+    cpu_ms = 1000 * (state["cpu_end"] - state["cpu_start"]) / count
+    print(f"  lambda: {state['answered']} of {count} invocations answered, {opened} pull requests opened")
+    print(f"  lambda: CPU {cpu_ms:.2f} ms per message (the function's own work); wall per invocation "
+          f"p50 {1000 * wall[len(wall) // 2]:.1f} ms, p99 {1000 * wall[int(len(wall) * 0.99) - 1]:.1f} ms "
+          f"(including moto and the fake GitHub)")
+    print(f"  lambda: first `next` {1000 * (state['first_next'] - start):.1f} ms after process start; "
+          f"peak RSS {state['hwm']:.1f} MiB after {count} invocations of real work")
+
+
+def worker_benchmark(aws, binary, count):
+    topic, queue = aws.pipeline("bench-worker")
+    aws.publish(topic, count, "worker")
+    data = tempfile.mkdtemp(prefix="rds-bench-worker-")
+    env = dict(os.environ, **aws.environment)
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [str(binary), "worker", "--queue-url", queue, "--status-table", "bench-worker", "--data-dir", data,
+         "--workers", "8", "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    opened = 0
+    while opened < count:
+        time.sleep(0.25)  # polling a remote condition in a benchmark, not a test
+        if process.poll() is not None:
+            raise SystemExit("the worker exited")
+        opened = aws.statuses("bench-worker").get("pr_opened", 0)
+        if time.perf_counter() - start > 900:
+            raise SystemExit(f"the worker opened {opened} of {count} in 15 minutes")
+    elapsed = time.perf_counter() - start
+    cpu = cpu_seconds(process.pid)
+    process.send_signal(signal.SIGTERM)
+    process.wait(30)
+    print(f"  worker: {count} messages to pr_opened in {elapsed:.1f} s = {count / elapsed:.0f} messages/s "
+          f"(8 at once, local git publisher); worker CPU {1000 * cpu / count:.2f} ms per message")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bin_dir")
+    parser.add_argument("--messages", type=int, default=100)
+    parser.add_argument("--worker-messages", type=int, default=500)
+    parser.add_argument("--bootstrap", help="the bootstrap to run (default: BIN_DIR/bootstrap)")
+    args = parser.parse_args()
+    bin_dir = pathlib.Path(args.bin_dir)
+    moto, endpoint = start_moto()
+    github, github_url = start_fake_github()
+    try:
+        aws = AWS(endpoint)
+        lambda_benchmark(aws, pathlib.Path(args.bootstrap) if args.bootstrap else bin_dir / "bootstrap", github_url, args.messages)
+        worker_benchmark(aws, bin_dir / "rds-provisioner", args.worker_messages)
+    finally:
+        github.terminate()
+        moto.terminate()
+
+
+if __name__ == "__main__":
+    main()
