@@ -30,6 +30,57 @@ public enum PublicJSON {
         return decoder
     }
 
+    /// Appends `text` as a JSON string, escaped exactly as `encoder()` escapes it (quote,
+    /// backslash and control characters; `/` and non-ASCII as they are). For hot paths that
+    /// write a fixed shape by hand; tests hold it to the encoder's bytes.
+    public static func appendString(_ text: String, to output: inout String) {
+        output.append("\"")
+        var pending = text.utf8.startIndex
+        let utf8 = text.utf8
+        var index = pending
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 {
+                output.append(contentsOf: text[pending..<index])
+                switch byte {
+                case 0x22: output.append("\\\"")
+                case 0x5C: output.append("\\\\")
+                case 0x0A: output.append("\\n")
+                case 0x0D: output.append("\\r")
+                case 0x09: output.append("\\t")
+                case 0x08: output.append("\\b")
+                case 0x0C: output.append("\\f")
+                default:
+                    let hex: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
+                    output.append("\\u00")
+                    output.append(hex[Int(byte >> 4)])
+                    output.append(hex[Int(byte & 0x0F)])
+                }
+                pending = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        output.append(contentsOf: text[pending..<utf8.endIndex])
+        output.append("\"")
+    }
+
+    /// `{"a":"1","b":"2"}` from members already in sorted key order (nil values left out), as
+    /// `encoder()` writes a struct of optional strings.
+    public static func object(_ members: KeyValuePairs<String, String?>) -> String {
+        var output = "{"
+        var first = true
+        for (key, value) in members {
+            guard let value else { continue }
+            if !first { output.append(",") }
+            first = false
+            appendString(key, to: &output)
+            output.append(":")
+            appendString(value, to: &output)
+        }
+        output.append("}")
+        return output
+    }
+
     /// `2026-11-25T20:41:07.123Z`, rounded to the nearest millisecond. (The format style
     /// truncates, and a parsed `.002` is stored as `.00199…`: without the half millisecond a
     /// timestamp lost a millisecond on about half of its parse/format round trips.)

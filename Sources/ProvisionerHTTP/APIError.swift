@@ -71,8 +71,17 @@ enum JSONResponse {
     static func make(status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
         // The API's bodies are plain structs of strings, numbers and dates: encoding cannot fail.
         let data = try! PublicJSON.encoder().encode(value)
+        return make(status: status, body: ByteBuffer(bytes: data), headers: headers)
+    }
+
+    /// A body already written as JSON (hot paths: see `PublicJSON.object`).
+    static func make(status: HTTPResponse.Status, json: String, headers: HTTPFields = [:]) -> Response {
+        make(status: status, body: ByteBuffer(string: json), headers: headers)
+    }
+
+    private static func make(status: HTTPResponse.Status, body: ByteBuffer, headers: HTTPFields) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 }

@@ -5,13 +5,6 @@ import Logging
 import ProvisionerCore
 import ProvisionerService
 
-/// The answer to an accepted `POST /provision` (202).
-struct AcceptedBody: Codable, Sendable {
-    var requestId: String
-    var status: RequestStatus
-    var statusUrl: String
-}
-
 /// The answer to `GET /requests`: one page, and the cursor of the next one (`null` on the last).
 struct RequestListBody: Encodable, Sendable {
     var requests: [RequestRecord]
@@ -107,7 +100,7 @@ struct Handlers: Sendable {
         let statusURL = Self.statusURL(record.requestId)
         return JSONResponse.make(
             status: .accepted,
-            AcceptedBody(requestId: record.requestId, status: record.status, statusUrl: statusURL),
+            json: PublicJSON.object(["requestId": record.requestId, "status": record.status.rawValue, "statusUrl": statusURL]),
             headers: [.location: statusURL])
     }
 

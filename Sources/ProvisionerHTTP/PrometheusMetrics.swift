@@ -20,7 +20,7 @@ public final class PrometheusMetrics: MetricsFactory, Sendable {
     ]
 
     private let buckets: [Double]
-    private let families = Mutex<[String: Family]>([:])
+    private let families = Mutex(State())
 
     public init(buckets: [Double] = PrometheusMetrics.defaultBuckets) {
         self.buckets = buckets.sorted()
@@ -29,18 +29,18 @@ public final class PrometheusMetrics: MetricsFactory, Sendable {
     /// Sets the `# HELP` line of a metric family.
     public func describe(_ name: String, help: String) {
         let name = Self.sanitizedName(name)
-        families.withLock { families in
-            if families[name] != nil {
-                families[name]!.help = help
+        families.withLock { state in
+            if state.families[name] != nil {
+                state.families[name]!.help = help
             } else {
-                families[name] = Family(kind: nil, help: help, series: [:])
+                state.families[name] = Family(kind: nil, help: help, series: [:])
             }
         }
     }
 
     /// Every metric, in the Prometheus text format, families sorted by name.
     public func render() -> String {
-        let snapshot = families.withLock { $0 }
+        let snapshot = families.withLock { $0.families }
         var output = ""
         for name in snapshot.keys.sorted() {
             let family = snapshot[name]!
@@ -102,32 +102,57 @@ public final class PrometheusMetrics: MetricsFactory, Sendable {
     }
 
     /// Returns the series for `label` and `dimensions`, creating it when new. Series of the
-    /// same name and labels are shared, so `Counter(label:)` may be created on every use.
+    /// same name and labels are shared, so `Counter(label:)` may be created on every use: a
+    /// repeated (label, dimensions) is found by its raw text, without sanitising names again.
     private func register<S: Series>(
         _ label: String, _ dimensions: [(String, String)], kind: Kind, make: () -> S
     ) -> S {
+        let raw = RawKey(label: label, dimensions: dimensions)
+        if let known = families.withLock({ $0.byRawKey[raw] }) as? S { return known }
         let name = Self.sanitizedName(label)
         let labels = Labels(dimensions)
-        return families.withLock { families in
-            var family = families[name] ?? Family(kind: nil, help: nil, series: [:])
+        return families.withLock { state in
+            var family = state.families[name] ?? Family(kind: nil, help: nil, series: [:])
             if family.kind == nil { family.kind = kind }
             guard family.kind == kind else { return make() }  // name taken by another kind: not exported
-            if let existing = family.series[labels] as? S { return existing }
+            if let existing = family.series[labels] as? S {
+                state.byRawKey[raw] = existing
+                return existing
+            }
             let series = make()
             series.key = SeriesKey(name: name, labels: labels)
             family.series[labels] = series
-            families[name] = family
+            state.families[name] = family
+            state.byRawKey[raw] = series
             return series
         }
     }
 
     private func remove(_ handler: AnyObject) {
         guard let series = handler as? any Series, let key = series.key else { return }
-        families.withLock { families in
-            if let existing = families[key.name]?.series[key.labels], existing === series {
-                families[key.name]!.series[key.labels] = nil
+        families.withLock { state in
+            if let existing = state.families[key.name]?.series[key.labels], existing === series {
+                state.families[key.name]!.series[key.labels] = nil
+                state.byRawKey = state.byRawKey.filter { $0.value !== series }
             }
         }
+    }
+
+    /// A label and dimensions exactly as a caller passed them.
+    struct RawKey: Hashable, Sendable {
+        var label: String
+        var dimensions: [String]
+
+        init(label: String, dimensions: [(String, String)]) {
+            self.label = label
+            self.dimensions = dimensions.flatMap { [$0.0, $0.1] }
+        }
+    }
+
+    struct State: Sendable {
+        var families: [String: Family] = [:]
+        /// Series by the raw key they were last asked for with.
+        var byRawKey: [RawKey: any Series] = [:]
     }
 
     // MARK: Text format
