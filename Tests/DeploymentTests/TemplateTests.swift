@@ -227,6 +227,8 @@ import TestSupport
         #expect(accepted.contains(#"{"requestId":"$id","status":"queued","statusUrl":"/requests/$id"}"#))
         let get = try #require(paths["/requests/{id}", "get", "x-amazon-apigateway-integration"] as? [String: Any])
         #expect(jsonEqual(get["uri"], ["Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:dynamodb:action/GetItem"]))
+        let lookup = try #require(get["requestTemplates", "application/json", "Fn::Sub"] as? String)
+        #expect(lookup.contains(#"{"TableName":"${StatusTable}","ConsistentRead":true,"Key":{"requestId":{"S":"$id"}}}"#))
         let record = try #require(get["responses", "2\\d{2}", "responseTemplates", "application/json"] as? String)
         #expect(record.contains("$input.path('$.Item.record.S')"))
         #expect(record.contains("request_not_found") && record.contains("invalid_request_id"))
@@ -237,7 +239,10 @@ import TestSupport
         }
         #expect(bodies.count >= 6)
         for body in bodies {
-            let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            // As API Gateway substitutes them: messageString comes quoted, validationErrorString not.
+            let substituted = body.replacingOccurrences(of: "$context.error.messageString", with: #""Request too large""#)
+                .replacingOccurrences(of: "$context.error.validationErrorString", with: "[object has missing required properties]")
+            let object = try JSONSerialization.jsonObject(with: Data(substituted.utf8)) as? [String: Any]
             let error = object?["error"] as? [String: Any]
             #expect(error?["code"] is String && error?["message"] is String && error?.keys.contains("field") == true, "\(body)")
             #expect((object?["errors"] as? [Any])?.count == 1, "\(body)")
