@@ -53,8 +53,9 @@ import TestSupport
             #expect(updated.stdout.hasPrefix("updated secret github-secret"))
             #expect(try Self.stored("github-secret", environment) == ["github-token": second])
             for output in [created, updated] {
-                let text = output.stdout + output.stderr
-                #expect(!text.contains("ghp_"), "the token appeared in the output")
+                // A Bool, so that a failure does not print the output (and the token) itself.
+                let leaked = (output.stdout + output.stderr).contains("ghp_")
+                #expect(!leaked, "the token appeared in the output")
             }
         }
     }
@@ -64,7 +65,8 @@ import TestSupport
             let password = "Pw-0123456789-abcdefghijkl"
             let result = try Self.setupSecrets(["rds-credentials", "--username", "dbadmin"], input: password + "\n", environment)
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(!(result.stdout + result.stderr).contains(password))
+            let leaked = (result.stdout + result.stderr).contains(password)
+            #expect(!leaked, "the password appeared in the output")
             #expect(try Self.stored("rds-credentials", environment) == ["username": "dbadmin", "password": password])
             // Another name (--secret-name), as a profile's credentials.secretName may choose.
             let other = try Self.setupSecrets(["rds-credentials", "--secret-name", "team-a/rds"], input: password + "\n", environment)
@@ -83,10 +85,12 @@ import TestSupport
             let argument = try Self.setupSecrets(["github-secret", token], input: "", environment)
             #expect(argument.status != 0)
             #expect(argument.stderr.contains("never from arguments"))
-            #expect(!(argument.stdout + argument.stderr).contains(token))
+            let echoed = (argument.stdout + argument.stderr).contains(token)
+            #expect(!echoed, "the token given as an argument was printed")
             let spaced = try Self.setupSecrets(["github-secret"], input: " ghp_spaced \n", environment)
             #expect(spaced.status == 1)
-            #expect(!(spaced.stdout + spaced.stderr).contains("ghp_spaced"))
+            let echoedSpaced = (spaced.stdout + spaced.stderr).contains("ghp_spaced")
+            #expect(!echoedSpaced, "the refused value was printed")
             // Nothing was created by the refused runs.
             #expect(throws: (any Error).self) { try Self.stored("github-secret", environment) }
         }
