@@ -122,6 +122,8 @@ let package = Package(
             "ProvisionerCore", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // The SAM template, the CircleCI pipeline, the Lambda packaging and the secrets script.
+        .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ProvisionerAWSTests", dependencies: [
             "ProvisionerAWS", "ProvisionerLambda", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
