@@ -309,8 +309,8 @@ public struct DynamoDBStatusStore: StatusStore {
     // MARK: - Setup
 
     /// Creates the table (on-demand billing, partition key `requestId`). For local emulators
-    /// and tests; on AWS the table comes from Terraform, and a new table is not usable until
-    /// it is ACTIVE.
+    /// and tests; on AWS the table comes from the SAM template (deploy/template.yaml), and a new
+    /// table is not usable until it is ACTIVE.
     public static func createTable(_ client: DynamoDBClient, name: String) async throws {
         _ = try await client.call(
             "CreateTable",

@@ -55,8 +55,12 @@ public struct LambdaRuntime: Sendable {
 
     /// Reports a failure before the first invocation (bad configuration); Lambda then fails the
     /// init phase with this message.
+    /// Reports a failed init. Bounded to 5 s: the process exits next, also when the Runtime API
+    /// cannot be reached (the HTTP client would otherwise retry the connection until its timeout).
     public func reportInitError(_ error: any Error) async {
-        try? await post("/init/error", body: Self.errorBody(error), headers: ["Lambda-Runtime-Function-Error-Type": "Runtime.InitError"])
+        try? await post(
+            "/init/error", body: Self.errorBody(error), headers: ["Lambda-Runtime-Function-Error-Type": "Runtime.InitError"],
+            timeout: .seconds(5))
     }
 
     func next() async throws -> LambdaInvocation {
@@ -72,12 +76,12 @@ public struct LambdaRuntime: Sendable {
             requestId: requestId, deadline: Date(timeIntervalSince1970: deadlineMs / 1000), event: Array(body.readableBytesView))
     }
 
-    func post(_ path: String, body: [UInt8], headers: [String: String] = [:]) async throws {
+    func post(_ path: String, body: [UInt8], headers: [String: String] = [:], timeout: TimeAmount = .seconds(30)) async throws {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await http.execute(request, timeout: .seconds(30))
+        let response = try await http.execute(request, timeout: timeout)
         _ = try await response.body.collect(upTo: 64 * 1024)
         guard (200..<300).contains(response.status.code) else {
             throw LambdaRuntimeError("\(path): HTTP \(response.status.code)")

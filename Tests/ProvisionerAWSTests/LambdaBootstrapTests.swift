@@ -215,6 +215,17 @@ struct LambdaBootstrapTests {
         }
     }
 
+    @Test func anInitErrorEndsTheProcessEvenWhenTheRuntimeAPIIsUnreachable() throws {
+        // Nothing listens on the port: reporting the init error fails, and the process must
+        // still exit (non-zero) within the report's 5 s bound rather than wait on the connection.
+        let port = try MotoServer.freePort()
+        let result = try ProcessRunner.run(
+            "timeout", ["-s", "KILL", "20", Self.bootstrap.path],
+            environment: ["AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(port)", "RDS_PROVISIONER_STATUS_TABLE": ""])
+        #expect(result.status == 1, "exit \(result.status) (137: killed after 20 s; the report is bounded to 5 s)\n\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("RDS_PROVISIONER_STATUS_TABLE"))
+    }
+
     @Test func aMissingSettingIsReportedAsAnInitError() async throws {
         let emulator = RuntimeAPIEmulator()
         let server = StubServer { request, _ in await emulator.handle(request) }
