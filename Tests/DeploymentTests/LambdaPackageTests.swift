@@ -86,6 +86,7 @@ import TestSupport
         #expect(sam.status == 0, "\(sam.stderr)")
         #expect(sam.stdout.contains("swift build --product bootstrap -c release --static-swift-stdlib"), "\(sam.stdout)")
         #expect(sam.stdout.contains("/bootstrap\" \"/tmp/sam-artifacts/bootstrap\""))
+        #expect(sam.stdout.contains("-Xswiftc -Osize"), "release Lambda builds optimise for size: \(sam.stdout)")
         let sdk = try Self.make([
             "-n", "build-ProvisionerFunction", "ARTIFACTS_DIR=/tmp/sam-artifacts", "SWIFT=swift",
             "SWIFT_SDK=aarch64-swift-linux-musl",
