@@ -103,9 +103,9 @@ executors:
       CHECKOV_VERSION: 3.3.30
       TF_IN_AUTOMATION: "true"
       TF_INPUT: "false"
-      BASE_REVISION: << pipeline.parameters.base-revision >>
-      PLAN_STACKS: << pipeline.parameters.plan-stacks >>
-      DESTROY_STACKS: << pipeline.parameters.destroy-stacks >>
+      BASE_REVISION: "<< pipeline.parameters.base-revision >>"
+      PLAN_STACKS: "<< pipeline.parameters.plan-stacks >>"
+      DESTROY_STACKS: "<< pipeline.parameters.destroy-stacks >>"
 
 commands:
   install-terraform:
@@ -147,6 +147,13 @@ jobs:
   plan:
     executor: terraform
     steps:
+      - run:
+          name: Anything to plan?
+          command: |
+            if [ -z "${PLAN_STACKS}${DESTROY_STACKS}" ]; then
+              echo "No stack changed: nothing to plan."
+              circleci-agent step halt
+            fi
       - checkout
       - install-terraform
       - install-checkov
