@@ -1,58 +1,13 @@
-/// The starting content of an infrastructure repository: the aurora-cluster module (embedded
-/// from `terraform/modules/aurora-cluster` by `scripts/embed-terraform-module`), a README and a
-/// `.gitignore`. Stacks for requests are added next to it under `stacks/`.
+/// The starting content of an infrastructure repository: the aurora-cluster module (from
+/// `terraform/modules/aurora-cluster`), and the files of `infra-repo-template/` at the root: a
+/// README, `.gitignore`, `.github/CODEOWNERS`, the CircleCI pipeline (`.circleci/`) and the
+/// scripts it runs (`scripts/`). Both are embedded by `scripts/embed-terraform-module`, so the
+/// local publisher and `rds-provisioner init-repo` write the same bytes. Stacks for requests are
+/// added next to them under `stacks/`.
 public enum InfraRepositoryTemplate {
-    public static var files: [StackFile] {
-        EmbeddedTerraformModule.files + [
-            StackFile(path: "README.md", contents: readme),
-            StackFile(path: ".gitignore", contents: gitignore),
-        ]
-    }
+    /// Every file, paths relative to the repository root, sorted by path.
+    public static var files: [StackFile] { EmbeddedTemplate.files }
 
-    static let readme = """
-        # Aurora databases
-
-        This repository holds the Aurora clusters created through rds-provisioner: one pull
-        request per requested database, reviewed and merged like any other change.
-
-        - `terraform/modules/aurora-cluster/`: the module every stack uses (see its README for
-          what it creates and why).
-        - `stacks/<environment>/<database>/`: one stack per database, written by rds-provisioner:
-          `versions.tf` (Terraform and provider versions, S3 backend with native locking, one state
-          object per stack), `providers.tf` (region, deploy role, default tags), `main.tf` (the
-          module call with every value the environment's profile decided), `outputs.tf`, and
-          `stack.json` (the request, its id and the resolved profile, for tooling and audit).
-
-        Review a pull request from its description: it lists the engine and version, capacity,
-        instances and zones, backups, protection, encryption and credentials. Any security check
-        a profile skips on purpose is listed with its reason and appears as a
-        `#checkov:skip=...` comment in `main.tf`.
-
-        Applying a stack by hand:
-
-            cd stacks/prod/orders
-            terraform init
-            terraform plan -out plan.tfplan
-            terraform apply plan.tfplan
-
-        Continuous integration (plan on pull requests, apply on merge) is configured separately.
-
-        """
-
-    static let gitignore = """
-        # Terraform working files
-        .terraform/
-        *.tfplan
-        *.tfstate
-        *.tfstate.*
-        crash.log
-        crash.*.log
-        override.tf
-        override.tf.json
-        *_override.tf
-        *_override.tf.json
-        .terraformrc
-        terraform.rc
-
-        """
+    /// The paths among `files` to write as executable (git mode 100755, file mode 0755).
+    public static var executablePaths: Set<String> { EmbeddedTemplate.executablePaths }
 }

@@ -160,19 +160,26 @@ actor GitObjectSession {
     }
 
     /// Writes a directory of files (paths relative to it, already validated); returns its tree.
-    func writeDirectory(_ files: [(path: [String], contents: [UInt8])]) async throws(LocalGitError) -> ObjectID {
+    /// Files whose paths are in `executables` get mode 100755, the others 100644.
+    func writeDirectory(
+        _ files: [(path: [String], contents: [UInt8])], executables: Set<[String]> = []
+    ) async throws(LocalGitError) -> ObjectID {
         let blobs = try await writeBlobs(files.map(\.contents))
-        return try await writeDirectory(zip(files, blobs).map { (path: $0.path[...], blob: $1) })
+        return try await writeDirectory(zip(files, blobs).map {
+            (path: $0.path[...], blob: $1, mode: executables.contains($0.path) ? TreeEntry.Mode.executable : .file)
+        })
     }
 
-    private func writeDirectory(_ files: [(path: ArraySlice<String>, blob: ObjectID)]) async throws(LocalGitError) -> ObjectID {
+    private func writeDirectory(
+        _ files: [(path: ArraySlice<String>, blob: ObjectID, mode: TreeEntry.Mode)]
+    ) async throws(LocalGitError) -> ObjectID {
         var entries = [TreeEntry]()
-        var subdirectories = [String: [(path: ArraySlice<String>, blob: ObjectID)]]()
+        var subdirectories = [String: [(path: ArraySlice<String>, blob: ObjectID, mode: TreeEntry.Mode)]]()
         for file in files {
             if file.path.count == 1 {
-                entries.append(TreeEntry(mode: TreeEntry.Mode.file.rawValue, name: Array(file.path.first!.utf8), id: file.blob))
+                entries.append(TreeEntry(mode: file.mode.rawValue, name: Array(file.path.first!.utf8), id: file.blob))
             } else {
-                subdirectories[file.path.first!, default: []].append((file.path.dropFirst(), file.blob))
+                subdirectories[file.path.first!, default: []].append((file.path.dropFirst(), file.blob, file.mode))
             }
         }
         for (name, files) in subdirectories {

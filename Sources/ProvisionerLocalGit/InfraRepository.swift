@@ -34,11 +34,14 @@ public struct InfraRepository: Sendable, Hashable {
     }
 
     /// Opens the repository at `path`, creating it first if nothing is there (or an empty
-    /// directory): `git init` with branch `main` and one commit holding `template`.
+    /// directory): `git init` with branch `main` and one commit holding `template` (the paths in
+    /// `executablePaths` with mode 100755, e.g. `InfraRepositoryTemplate.executablePaths`).
     ///
     /// Creation happens in a sibling directory that is renamed into place, so a half-made
     /// repository is never seen, and two processes creating it at once end up sharing one.
-    public static func openOrCreate(at path: URL, template: [StackFile]) async throws(LocalGitError) -> InfraRepository {
+    public static func openOrCreate(
+        at path: URL, template: [StackFile], executablePaths: Set<String> = []
+    ) async throws(LocalGitError) -> InfraRepository {
         let path = path.standardizedFileURL
         if layout(of: path) != nil { return try await open(at: path) }
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: path.path), !entries.isEmpty {
@@ -61,7 +64,8 @@ public struct InfraRepository: Sendable, Hashable {
         let session = try GitObjectSession(context: repository.context)
         let timestamp = Int64(Date().timeIntervalSince1970)
         try await session.exclusively { session throws(LocalGitError) in
-            let tree = try await session.writeDirectory(files)
+            let executables = Set(files.map(\.path).filter { executablePaths.contains($0.joined(separator: "/")) })
+            let tree = try await session.writeDirectory(files, executables: executables)
             let commit = try await session.writeCommit(
                 Commit.format(
                     tree: tree, parents: [], identity: LocalGitPublisher.identity, timestamp: timestamp,

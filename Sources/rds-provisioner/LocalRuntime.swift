@@ -114,7 +114,8 @@ struct LocalRuntime {
         switch options.publisher {
         case .local:
             let repository = try await InfraRepository.openOrCreate(
-                at: options.infraRepositoryPath, template: InfraRepositoryTemplate.files)
+                at: options.infraRepositoryPath, template: InfraRepositoryTemplate.files,
+                executablePaths: InfraRepositoryTemplate.executablePaths)
             let local = try LocalGitPublisher(repository: repository)
             localPublisher = local
             publisher = local

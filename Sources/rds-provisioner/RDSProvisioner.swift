@@ -8,7 +8,7 @@ struct RDSProvisioner: AsyncParsableCommand {
         abstract: "Self-service Aurora databases: one request becomes a reviewed Terraform pull request.",
         discussion: "Every option of serve, worker and render can also be set through an environment variable "
             + "RDS_PROVISIONER_<OPTION>, e.g. RDS_PROVISIONER_DATA_DIR for --data-dir. A flag on the command line wins.",
-        subcommands: [Serve.self, Worker.self, RequestCommand.self, StatusCommand.self, Render.self, Pulls.self])
+        subcommands: [Serve.self, Worker.self, RequestCommand.self, StatusCommand.self, Render.self, Pulls.self, InitRepo.self])
 
     static func main() async {
         let arguments = EnvironmentOptions.arguments(

@@ -70,18 +70,39 @@ import Testing
         }
     }
 
-    @Test func embeddedModuleMatchesTheFilesOnDisk() throws {
+    /// The embedded template (scripts/embed-terraform-module) is exactly the module directory
+    /// and infra-repo-template/ on disk: same paths, same contents, same executable bits.
+    @Test func embeddedTemplateMatchesTheFilesOnDisk() throws {
         let root = TestEnvironment.repositoryRoot
-        let moduleDirectory = root.appendingPathComponent(TerraformRenderer.modulePath)
-        let onDisk = try FileManager.default.contentsOfDirectory(atPath: moduleDirectory.path).filter { !$0.hasPrefix(".") }.sorted()
-        let embedded = InfraRepositoryTemplate.files.filter { $0.path.hasPrefix(TerraformRenderer.modulePath + "/") }
-        #expect(embedded.map { String($0.path.dropFirst(TerraformRenderer.modulePath.count + 1)) }.sorted() == onDisk,
-            "run scripts/embed-terraform-module")
-        for file in embedded {
-            let disk = try String(contentsOf: root.appendingPathComponent(file.path), encoding: .utf8)
-            #expect(disk == file.contents, "\(file.path) differs from its embedded copy: run scripts/embed-terraform-module")
+        let sources = [
+            (directory: root.appendingPathComponent(TerraformRenderer.modulePath), prefix: TerraformRenderer.modulePath + "/"),
+            (directory: root.appendingPathComponent("infra-repo-template"), prefix: ""),
+        ]
+        var onDisk = [String: (url: URL, executable: Bool)]()
+        for source in sources {
+            let enumerator = try #require(FileManager.default.enumerator(at: source.directory, includingPropertiesForKeys: [.isRegularFileKey]))
+            for case let url as URL in enumerator {
+                let relative = String(url.standardizedFileURL.path.dropFirst(source.directory.standardizedFileURL.path.count + 1))
+                let isFile = try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true
+                let skipped = relative.contains("__pycache__") || (source.prefix != "" && url.lastPathComponent.hasPrefix("."))
+                if isFile, !skipped {
+                    onDisk[source.prefix + relative] = (url, FileManager.default.isExecutableFile(atPath: url.path))
+                }
+            }
         }
-        let template = InfraRepositoryTemplate.files.map(\.path)
-        #expect(template.contains("README.md") && template.contains(".gitignore"))
+        let embedded = InfraRepositoryTemplate.files
+        #expect(embedded.map(\.path) == onDisk.keys.sorted(), "run scripts/embed-terraform-module")
+        for file in embedded {
+            guard let disk = onDisk[file.path] else { continue }
+            #expect(try String(contentsOf: disk.url, encoding: .utf8) == file.contents,
+                "\(file.path) differs from its embedded copy: run scripts/embed-terraform-module")
+            #expect(InfraRepositoryTemplate.executablePaths.contains(file.path) == disk.executable,
+                "\(file.path): executable bit differs from the embedded template: run scripts/embed-terraform-module")
+        }
+        for expected in ["README.md", ".gitignore", ".github/CODEOWNERS", ".circleci/config.yml", ".circleci/continue.yml",
+                         "scripts/changed-stacks", "terraform/modules/aurora-cluster/main.tf"] {
+            #expect(embedded.contains { $0.path == expected }, "\(expected) is missing from the template")
+        }
+        #expect(InfraRepositoryTemplate.executablePaths == ["scripts/changed-stacks", "scripts/post-plan-comment", "scripts/terraform-stacks"])
     }
 }
