@@ -23,8 +23,7 @@ test: venv terraform-fmt swift-test
 
 # Swift Testing runs suites in parallel; tests that start processes or servers use their own
 # temporary directories and ports, so they do not interfere. lambda-package runs between build
-# and test (never inside `swift test`, which holds the build directory's lock): DeploymentTests
-# checks what it packaged.
+# and test: DeploymentTests checks what it packaged.
 swift-test:
 	$(SWIFT) build --build-tests
 	$(MAKE) lambda-package
@@ -54,14 +53,17 @@ build-ProvisionerFunction:
 	cp "$$($(SWIFT) build $(LAMBDA_BUILD_FLAGS) --show-bin-path)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 	chmod 0755 "$(ARTIFACTS_DIR)/bootstrap"
 
-# The same target for the host in debug (reuses the test build; a cold release build takes many
-# minutes): DeploymentTests checks the packaged bootstrap.
+# The same target for the host in debug (a cold release build takes many minutes), in its own
+# scratch directory: objects compiled for a static Swift runtime carry autolink entries for
+# static-only libraries, so sharing .build would break the next ordinary link.
+# DeploymentTests checks the packaged bootstrap.
 lambda-package:
 	rm -rf .build/lambda-package
-	$(MAKE) build-ProvisionerFunction LAMBDA_CONFIGURATION=debug ARTIFACTS_DIR="$(CURDIR)/.build/lambda-package"
+	$(MAKE) build-ProvisionerFunction LAMBDA_CONFIGURATION=debug LAMBDA_SCRATCH_PATH=.build-lambda-debug \
+	  ARTIFACTS_DIR="$(CURDIR)/.build/lambda-package"
 
 terraform-fmt:
 	@if [ -d terraform ]; then terraform fmt -check -recursive -diff terraform; fi
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build .build-lambda .build-lambda-debug $(VENV)

@@ -42,6 +42,7 @@ let package = Package(
         ]),
         .target(name: "ProvisionerLocalGit", dependencies: [
             "ProvisionerService",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),

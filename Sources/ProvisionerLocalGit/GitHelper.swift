@@ -9,7 +9,7 @@ import SystemPackage
 #endif
 
 /// A long-lived git process that answers requests on stdin with replies on stdout
-/// (`git cat-file --batch`, `git hash-object --stdin-paths`, `git update-ref --stdin`).
+/// (`git cat-file --batch`, `git update-ref --stdin`).
 ///
 /// The process runs inside one `Subprocess.run` call that lasts as long as the helper; requests
 /// reach it through a stream and are answered one at a time, in order. If git exits or replies

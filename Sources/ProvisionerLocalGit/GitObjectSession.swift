@@ -12,8 +12,7 @@ import Darwin
 /// publishing a change starts no process at all:
 ///
 /// - `git cat-file --batch` reads commits and trees (and resolves `refs/heads/...`);
-/// - `git hash-object -w --stdin-paths` (one per object type) writes blobs, trees and commits
-///   from scratch files under `<git-dir>/rds-provisioner/tmp`;
+/// - blobs, trees and commits are written as loose objects directly (`LooseObjectWriter`);
 /// - `git update-ref --stdin` creates branches, one atomic transaction each.
 ///
 /// Only the trees along a changed path are read and written, and trees read are cached by id
@@ -27,16 +26,11 @@ actor GitObjectSession {
     }
 
     let context: GitContext
-    let scratchDirectory: URL
+    private let objectWriter: LooseObjectWriter
     private var helpers: [String: GitHelper] = [:]
     private var trees: [ObjectID: Tree] = [:]
-    /// Open scratch files by name, rewritten in place for each object (creating and deleting
-    /// a file per object costs more than writing it, on ext4 at least).
-    private var scratchFiles: [String: Int32] = [:]
-    /// Scratch file names start with it: sessions of other publishers share the directory.
-    private let scratchPrefix = UUID().uuidString.prefix(8).lowercased()
-    /// Bytes in a raw object id (20 for SHA-1), learnt from the ids git prints.
-    private var hashLength = 20
+    /// Bytes in a raw object id: 20 (SHA-1), or 32 in a repository of `objectFormat = sha256`.
+    private var hashLength: Int
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -46,20 +40,12 @@ actor GitObjectSession {
 
     init(context: GitContext) throws(LocalGitError) {
         self.context = context
-        scratchDirectory = URL(fileURLWithPath: context.gitDirectory).appendingPathComponent("rds-provisioner/tmp")
-        do {
-            try FileManager.default.createDirectory(at: scratchDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw .repositoryUnavailable(path: context.gitDirectory, reason: "cannot create \(scratchDirectory.path): \(error)")
-        }
+        objectWriter = LooseObjectWriter(objectsDirectory: context.gitDirectory + "/objects")
+        hashLength = Self.objectFormatIsSHA256(gitDirectory: context.gitDirectory) ? 32 : 20
     }
 
     deinit {
         for helper in helpers.values { helper.close() }
-        for (path, fd) in scratchFiles {
-            _ = systemClose(fd)
-            unlink(path)
-        }
     }
 
     /// Runs `body` after every operation started before it has finished (first come, first
@@ -80,11 +66,6 @@ actor GitObjectSession {
     func shutdown() {
         for helper in helpers.values { helper.close() }
         helpers.removeAll()
-        for (path, fd) in scratchFiles {
-            _ = systemClose(fd)
-            unlink(path)
-        }
-        scratchFiles.removeAll()
     }
 
     // MARK: - Reading
@@ -109,7 +90,6 @@ actor GitObjectSession {
                 id: ObjectID(hex: String(decoding: fields[0], as: UTF8.self)), type: String(decoding: fields[1], as: UTF8.self),
                 content: content)
         }
-        if let object { hashLength = object.id.hex.utf8.count / 2 }
         return object
     }
 
@@ -241,55 +221,30 @@ actor GitObjectSession {
         return helper
     }
 
-    /// Writes objects of one type through `git hash-object -w --stdin-paths`: each object goes
-    /// to a scratch file, all paths are sent at once, and one id comes back per path.
+    /// Writes objects of one type as loose objects (`LooseObjectWriter`), in the repository's
+    /// object format.
     private func write(_ objects: [[UInt8]], type: String) async throws(LocalGitError) -> [ObjectID] {
-        var paths = [String]()
-        for (index, object) in objects.enumerated() {
-            let path = scratchDirectory.appendingPathComponent("\(scratchPrefix)-\(type)-\(index)").path
-            try writeScratchFile(path, object)
-            paths.append(path)
+        var ids = [ObjectID]()
+        ids.reserveCapacity(objects.count)
+        for object in objects {
+            ids.append(try objectWriter.write(object, type: type, hashLength: hashLength))
         }
-        let count = paths.count
-        let arguments = ["hash-object", "-w", "--no-filters", "-t", type, "--stdin-paths"]
-        // Trees on the request path are mostly object ids, which do not compress; a
-        // `stacks/<env>` tree of 5,000 entries takes a third of the time stored as it is.
-        // `git gc` compresses them later, in a pack.
-        let config = type == "tree" ? ["core.looseCompression=0"] : []
-        return try await helper(arguments, config: config).exchange(Array(paths.map { $0 + "\n" }.joined().utf8)) { reader throws(LocalGitError) in
-            var ids = [ObjectID]()
-            for _ in 0..<count {
-                let line = String(decoding: try await reader.line(), as: UTF8.self)
-                guard ObjectID.isValid(line) else {
-                    throw .gitFailed(command: "git hash-object", message: "unexpected reply \(line.prefix(80))", transient: true)
-                }
-                ids.append(ObjectID(hex: line))
-            }
-            return ids
-        }
+        return ids
     }
 
-    /// Replaces the contents of the scratch file `path` (opened once, then rewritten in place).
-    private func writeScratchFile(_ path: String, _ bytes: [UInt8]) throws(LocalGitError) {
-        var fd = scratchFiles[path] ?? -1
-        if fd < 0 {
-            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
+    /// Whether the repository's config sets `extensions.objectFormat = sha256` (git's default,
+    /// and every repository rds-provisioner creates, is SHA-1).
+    static func objectFormatIsSHA256(gitDirectory: String) -> Bool {
+        guard let config = try? String(contentsOfFile: gitDirectory + "/config", encoding: .utf8) else { return false }
+        var inExtensions = false
+        for line in config.split(whereSeparator: \.isNewline) {
+            let text = line.trimmingCharacters(in: .whitespaces).lowercased()
+            if text.hasPrefix("[") {
+                inExtensions = text.hasPrefix("[extensions")
+            } else if inExtensions, text.hasPrefix("objectformat") {
+                return text.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) == "sha256"
             }
-            scratchFiles[path] = fd
         }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
-            }
-            offset += written
-        }
-        guard ftruncate(fd, off_t(bytes.count)) == 0 else {
-            throw .gitFailed(command: "write \(path)", message: String(cString: strerror(errno)), transient: true)
-        }
+        return false
     }
 }

@@ -10,8 +10,7 @@ import ProvisionerCore
 /// not collide with the merge are kept, as `git checkout` keeps them). A bare repository at the
 /// path is also accepted; it has no checkout to update.
 ///
-/// Layout inside the git directory: `rds-provisioner/pulls.sqlite` (pull-request records) and
-/// `rds-provisioner/tmp/` (scratch files of the running service).
+/// Layout inside the git directory: `rds-provisioner/pulls.sqlite` (pull-request records).
 public struct InfraRepository: Sendable, Hashable {
     /// The directory a person looks at: the checkout, or the repository itself if bare.
     public let path: URL

@@ -1,6 +1,7 @@
 import Foundation
 import ProvisionerCore
 import ProvisionerService
+import Synchronization
 
 /// Opens pull requests on the local infrastructure repository: the embedded stand-in for
 /// GitHub. Each change becomes one branch from `main`'s tip holding one commit, written with
@@ -20,7 +21,13 @@ public final class LocalGitPublisher: ChangeRequestPublisher {
     public static let identity = "rds-provisioner <rds-provisioner@localhost>"
 
     public let repository: InfraRepository
-    private let session: GitObjectSession
+    /// Branches are written through a small pool of sessions (each with its own git helper
+    /// processes), so two pull requests' objects are hashed and written at once; objects are
+    /// content-addressed and refs are created atomically, so sessions never conflict.
+    private let sessions: [GitObjectSession]
+    private let nextSession = Atomic<Int>(0)
+    /// Merges go through one session, one at a time.
+    private var session: GitObjectSession { sessions[0] }
     private let store: PullRequestStore
     private let clock: @Sendable () -> Date
 
@@ -29,19 +36,23 @@ public final class LocalGitPublisher: ChangeRequestPublisher {
     ///   - pullsDatabase: the SQLite file of pull-request records; by default
     ///     `<git-dir>/rds-provisioner/pulls.sqlite` (created if missing).
     ///   - clock: the time of commits and records.
+    ///   - writers: how many branches are written at once (each has its own git processes).
     public init(
-        repository: InfraRepository, pullsDatabase: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+        repository: InfraRepository, pullsDatabase: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+        writers: Int = 2
     ) throws(LocalGitError) {
         self.repository = repository
         self.clock = clock
-        session = try GitObjectSession(context: repository.context)
+        var sessions = [GitObjectSession]()
+        for _ in 0..<max(1, writers) { sessions.append(try GitObjectSession(context: repository.context)) }
+        self.sessions = sessions
         store = try PullRequestStore(
             path: (pullsDatabase ?? repository.defaultPullsDatabase).path, repositoryURL: repository.url)
     }
 
     /// Stops the long-lived git processes (they start again if the publisher is used later).
     public func shutdown() async {
-        await session.shutdown()
+        for session in sessions { await session.shutdown() }
     }
 
     // MARK: - Publishing
@@ -64,7 +75,8 @@ public final class LocalGitPublisher: ChangeRequestPublisher {
         let validated = try ValidatedChange(change)
         if let existing = try await store.openPullRequest(branch: change.branch) { return existing }
         let timestamp = Int64(clock().timeIntervalSince1970)
-        let branch = try await session.exclusively { session throws(LocalGitError) in
+        let writer = sessions[nextSession.wrappingAdd(1, ordering: .relaxed).oldValue % sessions.count]
+        let branch = try await writer.exclusively { session throws(LocalGitError) in
             try await Self.writeBranch(validated, timestamp: timestamp, in: session)
         }
         return try await store.open(

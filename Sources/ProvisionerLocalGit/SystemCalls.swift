@@ -1,4 +1,4 @@
-// The few POSIX calls this module makes directly (pipes to git helpers, scratch files), under
+// The few POSIX calls this module makes directly (pipes to git helpers, object files), under
 // names that do not clash with the methods of the same name.
 #if canImport(Glibc)
 import Glibc
