@@ -90,16 +90,18 @@ struct LooseObjectWriter: Sendable {
         let modulus: UInt32 = 65_521
         var a: UInt32 = 1
         var b: UInt32 = 0
-        var index = 0
-        while index < data.count {
-            let end = min(index + 5_552, data.count)
-            for byte in data[index..<end] {
-                a &+= UInt32(byte)
-                b &+= a
+        data.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index < bytes.count {
+                let end = min(index + 5_552, bytes.count)
+                while index < end {
+                    a &+= UInt32(bytes[index])
+                    b &+= a
+                    index &+= 1
+                }
+                a %= modulus
+                b %= modulus
             }
-            a %= modulus
-            b %= modulus
-            index = end
         }
         return b << 16 | a
     }
