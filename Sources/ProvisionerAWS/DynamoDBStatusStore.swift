@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ProvisionerCore
+import Synchronization
 import ProvisionerService
 
 /// Why the DynamoDB status store gave up.
@@ -44,6 +45,11 @@ public enum DynamoDBStatusStoreError: Error, Sendable, Hashable, CustomStringCon
 /// version read to be unchanged (`#status IN (…) AND #version = :version`), so statuses never
 /// go backwards and concurrent writers never lose each other's history. A lost race re-reads
 /// and decides again (an update that would now go backwards is ignored).
+///
+/// The store remembers what it last read or wrote for a request, so a worker's usual sequence
+/// (`get`, then `processing`, then `pr_opened`) writes without reading again first: the
+/// conditional write carries the remembered version, and if anyone else wrote in between, the
+/// condition fails and the store reads and decides again as above.
 public struct DynamoDBStatusStore: StatusStore {
     public let client: DynamoDBClient
     public let tableName: String
@@ -52,6 +58,7 @@ public struct DynamoDBStatusStore: StatusStore {
     /// Scan calls one `list` may make before answering a partial page with a cursor.
     public var maxScansPerList: Int
     public var now: @Sendable () -> Date
+    private let known = KnownItems()
 
     public init(
         client: DynamoDBClient, tableName: String, maxAttempts: Int = 8, maxScansPerList: Int = 10,
@@ -91,21 +98,37 @@ public struct DynamoDBStatusStore: StatusStore {
 
     @discardableResult
     public func apply(_ update: StatusUpdate) async throws -> RequestRecord {
+        let id = update.requestId
+        // The first attempt may start from what this store last saw; a refusal or a lost race
+        // reads the item again.
+        var remembered = known.state(of: id)
         for _ in 1...maxAttempts {
             do {
-                guard let (current, version) = try await read(update.requestId) else {
+                let state: KnownItems.State
+                if let remembered { state = remembered } else { state = .init(try await read(id)) }
+                guard case .present(let current, let version) = state else {
                     let record = Self.newRecord(update)
                     try await client.putItem(
                         table: tableName, item: try item(record, version: 1),
                         condition: DynamoDBExpression(
                             "attribute_not_exists(#id)", names: ["#id": Attribute.requestId]))
+                    known.remember(id, .present(record, version: 1))
                     return record
                 }
-                guard current.status.canMove(to: update.status) else { return current }
+                guard current.status.canMove(to: update.status) else {
+                    if remembered != nil {
+                        remembered = nil  // decide on what is stored, not on what was seen
+                        continue
+                    }
+                    return current
+                }
                 let next = Self.applying(update, to: current)
                 try await write(next, replacing: current.status, version: version)
+                known.remember(id, .present(next, version: version + 1))
                 return next
             } catch let error as AWSError where error.kind == .conditionalCheckFailed {
+                remembered = nil
+                known.forget(id)
                 continue  // someone else wrote first: read again and decide again
             }
         }
@@ -145,12 +168,17 @@ public struct DynamoDBStatusStore: StatusStore {
         try await client.updateItem(table: tableName, key: key(record.requestId), update: update, condition: condition)
     }
 
-    /// The record and its version, or nil.
+    /// The record and its version, or nil (remembered for the next `apply`).
     private func read(_ requestId: String) async throws -> (record: RequestRecord, version: Int)? {
         guard let item = try await client.getItem(table: tableName, key: key(requestId)),
             item[Attribute.itemType]?.stringValue == Self.requestType
-        else { return nil }
-        return (try Self.record(from: item), item[Attribute.version]?.intValue ?? 0)
+        else {
+            known.remember(requestId, .absent)
+            return nil
+        }
+        let found = (record: try Self.record(from: item), version: item[Attribute.version]?.intValue ?? 0)
+        known.remember(requestId, .present(found.record, version: found.version))
+        return found
     }
 
     private func key(_ id: String) -> DynamoDBItem { [Attribute.requestId: .s(id)] }
@@ -321,4 +349,30 @@ public struct DynamoDBStatusStore: StatusStore {
                 "BillingMode": "PAY_PER_REQUEST",
             ])
     }
+}
+
+/// What one store last read or wrote per request id (a few hundred at most).
+final class KnownItems: Sendable {
+    enum State: Sendable {
+        case absent
+        case present(RequestRecord, version: Int)
+
+        init(_ read: (record: RequestRecord, version: Int)?) {
+            self = read.map { .present($0.record, version: $0.version) } ?? .absent
+        }
+    }
+
+    private let items = Mutex<[String: State]>([:])
+    private static let limit = 512
+
+    func state(of id: String) -> State? { items.withLock { $0[id] } }
+
+    func remember(_ id: String, _ state: State) {
+        items.withLock { items in
+            if items.count >= Self.limit, items[id] == nil { items.removeAll(keepingCapacity: true) }
+            items[id] = state
+        }
+    }
+
+    func forget(_ id: String) { _ = items.withLock { $0.removeValue(forKey: id) } }
 }

@@ -122,6 +122,41 @@ struct MotoStatusStoreTests {
         #expect(record.history.map(\.status) == Array(repeating: .processing, count: writers))
     }
 
+    /// A store writes from what it last saw; another store's write in between makes that write's
+    /// condition fail, and the store reads and decides again: nothing is lost or overwritten,
+    /// and a status never goes backwards.
+    @Test func aStoreThatRemembersAnOldStateStillNeverOverwrites() async throws {
+        let moto = try await MotoFixture.make()
+        let table = uniqueName("memory")
+        let worker = try await moto.createStatusTable(table)
+        let other = DynamoDBStatusStore(client: moto.dynamoDB, tableName: table)
+        let id = "req-\(UUID().uuidString)"
+
+        // The worker saw no record; another process creates it first.
+        #expect(try await worker.get(id) == nil)
+        try await other.apply(StatusUpdate(requestId: id, status: .processing, at: Date(), validated: Self.validated()))
+        let second = try await worker.apply(StatusUpdate(requestId: id, status: .processing, at: Date(), validated: Self.validated()))
+        #expect(second.history.map(\.status) == [.processing, .processing])
+
+        // The worker remembers `processing`; the other store opens the pull request meanwhile.
+        let pull = PullRequestRef(number: 7, url: "https://github.com/acme/infra/pull/7", branch: "rds/dev/orders", requestId: id)
+        try await other.apply(StatusUpdate(requestId: id, status: .prOpened, at: Date(), pullRequest: pull))
+        // `failed` may follow `processing` but not `pr_opened`: the worker's write must not land.
+        let answer = try await worker.apply(
+            StatusUpdate(requestId: id, status: .failed, at: Date(), reason: StatusReason(code: "publish_failed", message: "gave up")))
+        #expect(answer.status == .prOpened)
+        let stored = try #require(try await other.get(id))
+        #expect(stored.status == .prOpened)
+        #expect(stored.history.map(\.status) == [.processing, .processing, .prOpened])
+
+        // Its own consecutive writes need no read in between, and still record everything.
+        let fresh = "req-\(UUID().uuidString)"
+        #expect(try await worker.get(fresh) == nil)
+        try await worker.apply(StatusUpdate(requestId: fresh, status: .processing, at: Date(), validated: Self.validated()))
+        try await worker.apply(StatusUpdate(requestId: fresh, status: .prOpened, at: Date(), pullRequest: pull))
+        #expect(try await other.get(fresh)?.history.map(\.status) == [.processing, .prOpened])
+    }
+
     @Test func oneStackOneClaimant() async throws {
         let moto = try await MotoFixture.make()
         let store = try await moto.createStatusTable(uniqueName("claims"))
