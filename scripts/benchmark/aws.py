@@ -36,6 +36,8 @@ import urllib.request
 
 import boto3
 
+from runtime_api import accept, send_invocation
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOKEN = "ghp_BENCHMARKtoken000000000000000000"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -162,16 +164,10 @@ def lambda_benchmark(aws, bootstrap, github_url, count):
                 "attributes": message.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
                 "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-lambda",
                 "awsRegion": "us-east-1"}]}
-            body = json.dumps(event).encode()
             state["served"] += 1
             if state["cpu_start"] is None:
                 state["cpu_start"] = cpu_seconds(pid)
-            self.send_response(200)
-            self.send_header("Lambda-Runtime-Aws-Request-Id", f"bench-{state['served']}")
-            self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 60000))
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_invocation(self, f"bench-{state['served']}", json.dumps(event).encode())
             state["started"] = time.perf_counter()
 
         def do_POST(self):
@@ -182,9 +178,7 @@ def lambda_benchmark(aws, bootstrap, github_url, count):
                 state["answered"] += 1
             else:
                 state["failed"] += 1
-            self.send_response(202)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            accept(self)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -8,6 +8,8 @@ batch (the runtime loop and handler without network work). Not a test: prints fi
 """
 import http.server, json, os, subprocess, sys, threading, time
 
+from runtime_api import accept, send_invocation
+
 binary = sys.argv[1]
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 100
 state = {"first_next": None, "served": 0, "answered": 0, "hwm_kb": None, "proc": None}
@@ -32,21 +34,13 @@ class Runtime(http.server.BaseHTTPRequestHandler):
             time.sleep(5)  # hold the long poll; the benchmark kills the process
             return
         state["served"] += 1
-        body = json.dumps({"Records": []}).encode()
-        self.send_response(200)
-        self.send_header("Lambda-Runtime-Aws-Request-Id", f"bench-{state['served']}")
-        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 60000))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_invocation(self, f"bench-{state['served']}", json.dumps({"Records": []}).encode())
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
         state["answered"] += 1
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        accept(self)
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
 threading.Thread(target=server.serve_forever, daemon=True).start()
