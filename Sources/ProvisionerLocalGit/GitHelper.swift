@@ -23,14 +23,14 @@ final class GitHelper: Sendable {
     /// Whether the process is still there to answer.
     var isRunning: Bool { running.value }
 
-    init(context: GitContext, arguments: [String], config: [String] = []) {
+    init(context: GitContext, arguments: [String]) {
         GitHelper.ignoreSIGPIPE
         let command = "git " + arguments.joined(separator: " ")
         self.command = command
         let (stream, jobs) = AsyncStream.makeStream(of: Job.self)
         self.jobs = jobs
         let configuration = Configuration(
-            executable: .name("git"), arguments: Arguments(context.arguments(arguments, config: config)),
+            executable: .name("git"), arguments: Arguments(context.arguments(arguments)),
             environment: GitCommand.environment, workingDirectory: FilePath(context.gitDirectory))
         let running = self.running
         Task {

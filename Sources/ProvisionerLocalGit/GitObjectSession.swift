@@ -30,7 +30,7 @@ actor GitObjectSession {
     private var helpers: [String: GitHelper] = [:]
     private var trees: [ObjectID: Tree] = [:]
     /// Bytes in a raw object id: 20 (SHA-1), or 32 in a repository of `objectFormat = sha256`.
-    private var hashLength: Int
+    private let hashLength: Int
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -213,10 +213,10 @@ actor GitObjectSession {
     // MARK: - Helpers
 
     /// The running helper for `arguments`, started if there is none (or it stopped).
-    private func helper(_ arguments: [String], config: [String] = []) -> GitHelper {
+    private func helper(_ arguments: [String]) -> GitHelper {
         let key = arguments.joined(separator: " ")
         if let helper = helpers[key], helper.isRunning { return helper }
-        let helper = GitHelper(context: context, arguments: arguments, config: config)
+        let helper = GitHelper(context: context, arguments: arguments)
         helpers[key] = helper
         return helper
     }

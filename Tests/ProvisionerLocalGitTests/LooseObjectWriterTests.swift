@@ -6,7 +6,8 @@ import TestSupport
 /// Objects written without git must be exactly what git writes: the same ids, readable by git,
 /// passing `git fsck --strict`, in SHA-1 and SHA-256 repositories.
 struct LooseObjectWriterTests {
-    /// Random bytes of `count` (stored blocks hold at most 65,535 bytes, so sizes around it).
+    /// Random bytes of `count` (stored blocks hold at most 65,535 bytes, so sizes around it: a
+    /// blob of 65,524 bytes plus its 11-byte header fills one block exactly).
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var generator = SeededGenerator(seed: seed)
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -26,7 +27,7 @@ struct LooseObjectWriterTests {
         #expect(GitObjectSession.objectFormatIsSHA256(gitDirectory: gitDirectory) == (format == "sha256"))
         let writer = LooseObjectWriter(objectsDirectory: gitDirectory + "/objects")
         let hashLength = format == "sha256" ? 32 : 20
-        for (index, size) in [0, 1, 100, 65_535, 65_536, 65_537, 131_071, 400_000].enumerated() {
+        for (index, size) in [0, 1, 100, 65_524, 65_525, 65_535, 65_536, 65_537, 131_059, 131_071, 400_000].enumerated() {
             let content = Self.bytes(size, seed: UInt64(index))
             let id = try writer.write(content, type: "blob", hashLength: hashLength)
             let file = directory.appendingPathComponent("content-\(index)")
