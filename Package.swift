@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.90.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
     ],
     targets: [
         // Pure core: request contract, validation, profiles, cluster plan, HCL rendering, status.
@@ -52,10 +54,25 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        // Opens the pull request on GitHub (REST API over AsyncHTTPClient).
+        // How the AWS, GitHub and Runtime API clients send HTTP (`HTTPTransport`), and the
+        // blocking-socket transport the Lambda uses: NIO's HTTP codec and NIOSSL in an
+        // EmbeddedChannel, no event loop.
+        .target(name: "ProvisionerTransport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // `HTTPTransport` over AsyncHTTPClient, for the concurrent worker and server (kept out
+        // of the Lambda).
+        .target(name: "ProvisionerAsyncHTTPClient", dependencies: [
+            "ProvisionerTransport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        // Opens the pull request on GitHub (REST API over an HTTPTransport).
         .target(name: "ProvisionerGitHub", dependencies: [
             "ProvisionerService",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "ProvisionerTransport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -63,19 +80,20 @@ let package = Package(
         // clients and the service adapters built on them. Linked by the Lambda: no full Foundation.
         .target(name: "ProvisionerAWS", dependencies: [
             "ProvisionerService",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "ProvisionerTransport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The Lambda Runtime API loop and the SQS batch handler (FoundationEssentials only).
         .target(name: "ProvisionerLambda", dependencies: [
             "ProvisionerService",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "ProvisionerTransport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Executables.
         .executableTarget(name: "bootstrap", dependencies: [
             "ProvisionerLambda", "ProvisionerAWS", "ProvisionerGitHub", "ProvisionerService", "ProvisionerCore",
+            "ProvisionerTransport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "rds-provisioner", dependencies: [
@@ -87,6 +105,7 @@ let package = Package(
             "ProvisionerHTTP",
             "ProvisionerGitHub",
             "ProvisionerAWS",
+            "ProvisionerAsyncHTTPClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -94,7 +113,7 @@ let package = Package(
         ]),
         // API calls per pull request and pull requests per minute against tools/fake-github.
         .executableTarget(name: "github-benchmark", dependencies: [
-            "ProvisionerGitHub",
+            "ProvisionerGitHub", "ProvisionerAsyncHTTPClient",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -114,8 +133,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        .testTarget(name: "ProvisionerTransportTests", dependencies: [
+            "ProvisionerTransport", "ProvisionerAsyncHTTPClient", "TestSupport",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "ProvisionerGitHubTests", dependencies: [
-            "ProvisionerGitHub", "TestSupport",
+            "ProvisionerGitHub", "ProvisionerAsyncHTTPClient", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -126,7 +149,7 @@ let package = Package(
         // The SAM template, the CircleCI pipeline, the Lambda packaging and the secrets script.
         .testTarget(name: "DeploymentTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ProvisionerAWSTests", dependencies: [
-            "ProvisionerAWS", "ProvisionerLambda", "TestSupport",
+            "ProvisionerAWS", "ProvisionerLambda", "ProvisionerAsyncHTTPClient", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),

@@ -3,10 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import AsyncHTTPClient
 import Logging
-import NIOCore
 import NIOHTTP1
+import ProvisionerTransport
 
 /// Signs and sends requests to one AWS service, retrying throttling, 5xx and transport
 /// failures (`AWSRetryPolicy`), and turning error responses into `AWSError`. The service
@@ -19,6 +18,8 @@ public struct AWSClient: Sendable {
     public let endpoint: String
     let hostHeader: String
     let path: String
+    /// Where requests go: the endpoint with its path.
+    let url: String
     let signer: SigV4Signer
 
     /// Largest response body read (SQS returns up to 10 messages of 256 KiB).
@@ -38,6 +39,7 @@ public struct AWSClient: Sendable {
             hostHeader = bracketed
         }
         path = url.path.isEmpty ? "/" : url.path
+        self.url = endpoint + (path == "/" && !endpoint.hasSuffix("/") ? "/" : "")
         signer = SigV4Signer(service: service.signingName, region: configuration.region)
     }
 
@@ -132,16 +134,13 @@ public struct AWSClient: Sendable {
             method: "POST", path: path, headers: [("Host", hostHeader)] + headers.map { (name: $0.0, value: $0.1) },
             body: body)
         let signed = signer.sign(unsigned, credentials: credentials, date: Date())
-        var request = HTTPClientRequest(url: endpoint + (path == "/" && !endpoint.hasSuffix("/") ? "/" : ""))
-        request.method = .POST
+        var request = HTTPTransportRequest(method: .POST, url: url, body: body)
         for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
         request.headers.add(name: "User-Agent", value: "rds-provisioner")
         request.headers.add(name: "Content-Length", value: String(body.count))
-        request.body = .bytes(body)
         do {
-            let response = try await configuration.httpClient.execute(request, timeout: TimeAmount(timeout))
-            let bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
-            return Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
+            let response = try await configuration.transport.send(request, timeout: timeout, maxBodyBytes: Self.maxResponseBytes)
+            return Response(status: response.status, headers: response.headers, body: response.body)
         } catch {
             if Task.isCancelled { throw CancellationError() }
             throw AWSError(

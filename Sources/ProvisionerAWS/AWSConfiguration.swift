@@ -3,8 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import AsyncHTTPClient
 import Logging
+import ProvisionerTransport
 
 /// One AWS service this package talks to: its signing name, endpoint prefix and the suffix of
 /// its `AWS_ENDPOINT_URL_<SERVICE>` variable (the SDKs' service id, upper-cased, spaces as `_`).
@@ -60,27 +60,29 @@ public struct AWSConfiguration: Sendable {
     public var endpointOverrides: [AWSService: String]
     /// `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL` as read from the environment.
     public var environmentEndpoints: [String: String]
-    public var httpClient: HTTPClient
+    /// How requests are sent: `SocketHTTPTransport` in the Lambda, `AsyncHTTPClientTransport` in
+    /// the worker and server.
+    public var transport: any HTTPTransport
     public var retry: AWSRetryPolicy
     public var logger: Logger
 
     public init(
         region: String, credentials: any CredentialProvider, endpointOverrides: [AWSService: String] = [:],
-        environmentEndpoints: [String: String] = [:], httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient,
+        environmentEndpoints: [String: String] = [:], transport: any HTTPTransport,
         retry: AWSRetryPolicy = AWSRetryPolicy(), logger: Logger = Logger(label: "rds-provisioner.aws")
     ) {
         self.region = region
         self.credentials = credentials
         self.endpointOverrides = endpointOverrides
         self.environmentEndpoints = environmentEndpoints
-        self.httpClient = httpClient
+        self.transport = transport
         self.retry = retry
         self.logger = logger
     }
 
     /// Everything from the environment (pass `ProcessInfo.processInfo.environment`).
     public static func fromEnvironment(
-        _ environment: [String: String], httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient, retry: AWSRetryPolicy = AWSRetryPolicy(),
+        _ environment: [String: String], transport: any HTTPTransport, retry: AWSRetryPolicy = AWSRetryPolicy(),
         logger: Logger = Logger(label: "rds-provisioner.aws")
     ) throws -> AWSConfiguration {
         guard let region = regionFromEnvironment(environment) else { throw AWSConfigurationError.missingRegion }
@@ -93,18 +95,11 @@ public struct AWSConfiguration: Sendable {
                 endpoints[name] = value
             }
         }
-        let credentials = try CredentialChain.resolve(environment: environment, httpClient: httpClient, logger: logger)
+        let credentials = try CredentialChain.resolve(environment: environment, transport: transport, logger: logger)
         return AWSConfiguration(
-            region: region, credentials: credentials, environmentEndpoints: endpoints, httpClient: httpClient,
+            region: region, credentials: credentials, environmentEndpoints: endpoints, transport: transport,
             retry: retry, logger: logger)
     }
-
-    /// The HTTP client the AWS clients share unless given another: no redirects (a signed
-    /// request must not wander), no decompression, a 3 s connect timeout, and a failed
-    /// connection fails the request at once (`AWSRetryPolicy` decides about retrying, rather
-    /// than the connection pool retrying until the request's deadline). Created on first use
-    /// and never shut down (it lives as long as the process).
-    public static var defaultHTTPClient: HTTPClient { sharedHTTPClient }
 
     /// `AWS_REGION`, then `AWS_DEFAULT_REGION`.
     public static func regionFromEnvironment(_ environment: [String: String]) -> String? {
@@ -151,12 +146,3 @@ public struct AWSRetryPolicy: Sendable, Hashable {
         return ceiling * Double.random(in: 0...1)
     }
 }
-
-private let sharedHTTPClient: HTTPClient = {
-    var configuration = HTTPClient.Configuration()
-    configuration.redirectConfiguration = .disallow
-    configuration.timeout = .init(connect: .seconds(3))
-    configuration.connectionPool.retryConnectionEstablishment = false
-    configuration.decompression = .disabled
-    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-}()

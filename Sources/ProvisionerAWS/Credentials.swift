@@ -3,10 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import AsyncHTTPClient
 import Logging
-import NIOCore
 import ProvisionerCore
+import ProvisionerTransport
 
 /// An access key pair, with a session token for temporary credentials. The secret key and the
 /// token never appear in `description`, `debugDescription` or reflection (`dump`).
@@ -96,7 +95,7 @@ public actor ContainerCredentialProvider: CredentialProvider {
     public nonisolated let endpoint: String
     private let authorizationToken: String?
     private let authorizationTokenFile: String?
-    private let httpClient: HTTPClient
+    private let transport: any HTTPTransport
     private let refreshBefore: Duration
     private let timeout: Duration
     private let now: @Sendable () -> Date
@@ -108,14 +107,14 @@ public actor ContainerCredentialProvider: CredentialProvider {
 
     public init(
         endpoint: String, authorizationToken: String? = nil, authorizationTokenFile: String? = nil,
-        httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient, refreshBefore: Duration = .seconds(300), timeout: Duration = .seconds(5),
+        transport: any HTTPTransport, refreshBefore: Duration = .seconds(300), timeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "rds-provisioner.aws"), now: @escaping @Sendable () -> Date = { Date() }
     ) throws(AWSCredentialsError) {
         guard Self.isAllowed(endpoint) else { throw .containerEndpointNotAllowed(endpoint) }
         self.endpoint = endpoint
         self.authorizationToken = authorizationToken
         self.authorizationTokenFile = authorizationTokenFile
-        self.httpClient = httpClient
+        self.transport = transport
         self.refreshBefore = refreshBefore
         self.timeout = timeout
         self.logger = logger
@@ -165,21 +164,18 @@ public actor ContainerCredentialProvider: CredentialProvider {
 
     private func fetch() async throws -> AWSCredentials {
         fetchCount += 1
-        var request = HTTPClientRequest(url: endpoint)
-        request.method = .GET
+        var request = HTTPTransportRequest(method: .GET, url: endpoint)
         if let token = try authorization() { request.headers.add(name: "Authorization", value: token) }
-        let response: HTTPClientResponse
-        let body: ByteBuffer
+        let response: HTTPTransportResponse
         do {
-            response = try await httpClient.execute(request, timeout: .init(timeout))
-            body = try await response.body.collect(upTo: 1 << 20)
+            response = try await transport.send(request, timeout: timeout, maxBodyBytes: 1 << 20)
         } catch {
             throw AWSCredentialsError.containerEndpoint(url: endpoint, problem: "\(error)")
         }
-        guard (200..<300).contains(response.status.code) else {
-            throw AWSCredentialsError.containerEndpoint(url: endpoint, problem: "HTTP \(response.status.code)")
+        guard (200..<300).contains(response.status) else {
+            throw AWSCredentialsError.containerEndpoint(url: endpoint, problem: "HTTP \(response.status)")
         }
-        guard let decoded = try? JSONDecoder().decode(Response.self, from: Data(body.readableBytesView)),
+        guard let decoded = try? JSONDecoder().decode(Response.self, from: Data(response.body)),
             !decoded.AccessKeyId.isEmpty, !decoded.SecretAccessKey.isEmpty
         else { throw AWSCredentialsError.invalidContainerResponse(url: endpoint) }
         var expiration: Date? = nil
@@ -230,7 +226,7 @@ public actor ContainerCredentialProvider: CredentialProvider {
 /// Shared config files, web identity and the EC2 instance metadata service are not read.
 public enum CredentialChain {
     public static func resolve(
-        environment: [String: String], httpClient: HTTPClient = AWSConfiguration.defaultHTTPClient,
+        environment: [String: String], transport: any HTTPTransport,
         logger: Logger = Logger(label: "rds-provisioner.aws")
     ) throws(AWSCredentialsError) -> any CredentialProvider {
         let accessKey = environment["AWS_ACCESS_KEY_ID"].flatMap { $0.isEmpty ? nil : $0 }
@@ -261,6 +257,6 @@ public enum CredentialChain {
             authorizationTokenFile: environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"].flatMap {
                 $0.isEmpty ? nil : $0
             },
-            httpClient: httpClient, logger: logger)
+            transport: transport, logger: logger)
     }
 }

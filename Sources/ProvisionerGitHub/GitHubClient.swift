@@ -3,12 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import AsyncHTTPClient
 import Logging
 import Metrics
-import NIOCore
 import NIOHTTP1
 import ProvisionerService
+import ProvisionerTransport
 import Synchronization
 
 /// One answer from GitHub, body read in full.
@@ -72,15 +71,15 @@ final class GitHubClient: Sendable {
 
     let configuration: GitHubConfiguration
     let tokens: any GitHubTokenProvider
-    let http: HTTPClient
+    let transport: any HTTPTransport
     let logger: Logger
     let pacer: RequestPacer
     private let counts = Mutex<[String: Int]>([:])
 
-    init(configuration: GitHubConfiguration, tokens: any GitHubTokenProvider, http: HTTPClient, logger: Logger) {
+    init(configuration: GitHubConfiguration, tokens: any GitHubTokenProvider, transport: any HTTPTransport, logger: Logger) {
         self.configuration = configuration
         self.tokens = tokens
-        self.http = http
+        self.transport = transport
         self.logger = logger
         pacer = RequestPacer(
             contentCreationInterval: configuration.contentCreationInterval,
@@ -144,15 +143,14 @@ final class GitHubClient: Sendable {
             }
 
             let token = try await currentToken()
-            var request = HTTPClientRequest(url: url)
-            request.method = operation.method
+            var request = HTTPTransportRequest(method: operation.method, url: url)
             request.headers.add(name: "Accept", value: Self.accept)
             request.headers.add(name: "X-GitHub-Api-Version", value: Self.apiVersion)
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
             request.headers.add(name: "Authorization", value: "Bearer \(token.secret)")
             if let payload {
                 request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(payload)
+                request.body = payload
             }
 
             let started = ContinuousClock.now
@@ -252,37 +250,17 @@ final class GitHubClient: Sendable {
     }
 
     /// One HTTP exchange, the whole answer read, bounded by the configured timeout.
-    private func perform(_ request: HTTPClientRequest, logger: Logger) async -> Result<GitHubResponse, any Error> {
-        let timeout = configuration.requestTimeout
-        let http = self.http
+    private func perform(_ request: HTTPTransportRequest, logger: Logger) async -> Result<GitHubResponse, any Error> {
         do {
-            let response = try await withThrowingTaskGroup(of: GitHubResponse.self) { group in
-                group.addTask {
-                    let response = try await http.execute(
-                        request, timeout: .nanoseconds(timeout.nanoseconds), logger: logger)
-                    let body = try await response.body.collect(upTo: Self.maxBodyBytes)
-                    return GitHubResponse(
-                        status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw TimedOut()
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next() else { throw TimedOut() }
-                return first
-            }
-            return .success(response)
+            let response = try await transport.send(request, timeout: configuration.requestTimeout, maxBodyBytes: Self.maxBodyBytes)
+            return .success(GitHubResponse(status: response.status, headers: response.headers, body: response.body))
         } catch {
             return .failure(error)
         }
     }
 
-    struct TimedOut: Error {}
-
     static func describe(_ error: any Error, timeout: Duration) -> String {
-        if error is TimedOut { return "no answer within \(timeout.roundedSeconds)" }
-        if let error = error as? HTTPClientError { return "\(error)" }
+        if let error = error as? HTTPTransportError, error.kind == .timedOut { return "no answer within \(timeout.roundedSeconds)" }
         return String(describing: error)
     }
 

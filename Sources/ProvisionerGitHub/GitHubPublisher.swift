@@ -3,10 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import AsyncHTTPClient
 import Logging
 import ProvisionerCore
 import ProvisionerService
+import ProvisionerTransport
 import Synchronization
 
 /// Opens the pull request for a change on GitHub (or GitHub Enterprise Server): one branch, one
@@ -28,16 +28,16 @@ public final class GitHubPublisher: ChangeRequestPublisher, Sendable {
     let logger: Logger
     private let tallies = Mutex<(published: Int, opened: Int)>((0, 0))
 
-    /// `httpClient` defaults to the shared AsyncHTTPClient (the caller owns any other one).
+    /// `transport`: `SocketHTTPTransport` in the Lambda, `AsyncHTTPClientTransport` elsewhere.
     public init(
-        configuration: GitHubConfiguration, tokenProvider: any GitHubTokenProvider, httpClient: HTTPClient = .shared,
+        configuration: GitHubConfiguration, tokenProvider: any GitHubTokenProvider, transport: any HTTPTransport,
         logger: Logger = Logger(label: "rds-provisioner.github")
     ) {
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "repository"] = "\(configuration.fullName)"
         self.logger = logger
-        client = GitHubClient(configuration: configuration, tokens: tokenProvider, http: httpClient, logger: logger)
+        client = GitHubClient(configuration: configuration, tokens: tokenProvider, transport: transport, logger: logger)
         base = BaseBranch(client: client, configuredName: configuration.baseBranch, timeToLive: configuration.baseBranchCacheTTL)
     }
 

@@ -3,9 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import AsyncHTTPClient
 import Logging
-import NIOCore
+import ProvisionerTransport
 
 /// One invocation handed out by the Lambda Runtime API.
 public struct LambdaInvocation: Sendable {
@@ -23,13 +22,14 @@ public struct LambdaRuntime: Sendable {
     public typealias Handler = @Sendable (LambdaInvocation, Logger) async throws -> [UInt8]
 
     let endpoint: String
-    let http: HTTPClient
+    let transport: any HTTPTransport
     let logger: Logger
 
-    /// `runtimeAPI` is `AWS_LAMBDA_RUNTIME_API` (`host:port`).
-    public init(runtimeAPI: String, http: HTTPClient = .shared, logger: Logger) {
+    /// `runtimeAPI` is `AWS_LAMBDA_RUNTIME_API` (`host:port`); the bootstrap passes its
+    /// `SocketHTTPTransport`, which keeps one connection to it.
+    public init(runtimeAPI: String, transport: any HTTPTransport, logger: Logger) {
         endpoint = "http://\(runtimeAPI)/2018-06-01/runtime"
-        self.http = http
+        self.transport = transport
         self.logger = logger
     }
 
@@ -65,26 +65,23 @@ public struct LambdaRuntime: Sendable {
 
     func next() async throws -> LambdaInvocation {
         // Long poll: the Runtime API answers when an event arrives.
-        let response = try await http.execute(HTTPClientRequest(url: endpoint + "/invocation/next"), timeout: .hours(24))
-        guard response.status == .ok else { throw LambdaRuntimeError("next: HTTP \(response.status.code)") }
+        let response = try await transport.send(
+            HTTPTransportRequest(url: endpoint + "/invocation/next"), timeout: .seconds(24 * 3600), maxBodyBytes: 6 * 1024 * 1024)
+        guard response.status == 200 else { throw LambdaRuntimeError("next: HTTP \(response.status)") }
         guard let requestId = response.headers.first(name: "Lambda-Runtime-Aws-Request-Id") else {
             throw LambdaRuntimeError("next: no Lambda-Runtime-Aws-Request-Id header")
         }
         let deadlineMs = response.headers.first(name: "Lambda-Runtime-Deadline-Ms").flatMap(Double.init) ?? 0
-        let body = try await response.body.collect(upTo: 6 * 1024 * 1024)
         return LambdaInvocation(
-            requestId: requestId, deadline: Date(timeIntervalSince1970: deadlineMs / 1000), event: Array(body.readableBytesView))
+            requestId: requestId, deadline: Date(timeIntervalSince1970: deadlineMs / 1000), event: response.body)
     }
 
-    func post(_ path: String, body: [UInt8], headers: [String: String] = [:], timeout: TimeAmount = .seconds(30)) async throws {
-        var request = HTTPClientRequest(url: endpoint + path)
-        request.method = .POST
+    func post(_ path: String, body: [UInt8], headers: [String: String] = [:], timeout: Duration = .seconds(30)) async throws {
+        var request = HTTPTransportRequest(method: .POST, url: endpoint + path, body: body)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await http.execute(request, timeout: timeout)
-        _ = try await response.body.collect(upTo: 64 * 1024)
-        guard (200..<300).contains(response.status.code) else {
-            throw LambdaRuntimeError("\(path): HTTP \(response.status.code)")
+        let response = try await transport.send(request, timeout: timeout, maxBodyBytes: 64 * 1024)
+        guard (200..<300).contains(response.status) else {
+            throw LambdaRuntimeError("\(path): HTTP \(response.status)")
         }
     }
 

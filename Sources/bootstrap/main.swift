@@ -11,7 +11,10 @@
 //   GITHUB_REQUEST_TIMEOUT_SECONDS, GITHUB_CONTENT_INTERVAL_MS  timeouts and write pacing (docs/github.md)
 //   GITHUB_TOKEN                     a token instead of the secret (tests, local runs)
 //
-// Nothing heavy happens before the first `next`: clients are created, not used.
+// Nothing heavy happens before the first `next`: clients are created, not used. Every call
+// (Runtime API, AWS, GitHub) goes through `transport`: blocking sockets on one thread, and the
+// loop runs on that same thread (its task executor preference), so no request costs a thread
+// hop. The function handles one message at a time; an event loop would only add hops.
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -23,6 +26,7 @@ import ProvisionerCore
 import ProvisionerGitHub
 import ProvisionerLambda
 import ProvisionerService
+import ProvisionerTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -52,7 +56,8 @@ guard let runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"] else {
     logger.critical("AWS_LAMBDA_RUNTIME_API is not set: this program runs inside AWS Lambda (or its emulator)")
     exit(1)
 }
-let runtime = LambdaRuntime(runtimeAPI: runtimeAPI, logger: logger)
+let transport = SocketHTTPTransport()
+let runtime = LambdaRuntime(runtimeAPI: runtimeAPI, transport: transport, logger: logger)
 
 struct ConfigurationError: Error, CustomStringConvertible {
     var description: String
@@ -86,7 +91,7 @@ func makeHandler() throws -> SQSBatchHandler {
         }
     }
     let maxReceives = environment["RDS_PROVISIONER_MAX_RECEIVES"].flatMap(Int.init) ?? 5
-    let aws = try AWSConfiguration.fromEnvironment(environment)
+    let aws = try AWSConfiguration.fromEnvironment(environment, transport: transport)
     let github = try GitHubConfiguration.fromEnvironment(environment)
     let tokens: any GitHubTokenProvider
     if let token = environment["GITHUB_TOKEN"], !token.isEmpty {
@@ -98,7 +103,9 @@ func makeHandler() throws -> SQSBatchHandler {
     }
     let processor = RequestProcessor(
         validator: RequestValidator(profiles: profiles), renderer: TerraformChangeRequests(profiles: profiles),
-        publisher: GitHubPublisher(configuration: github, tokenProvider: tokens, logger: Logger(label: "rds-provisioner.github")),
+        publisher: GitHubPublisher(
+            configuration: github, tokenProvider: tokens, transport: transport,
+            logger: Logger(label: "rds-provisioner.github")),
         statusStore: DynamoDBStatusStore(client: try DynamoDBClient(configuration: aws), tableName: table),
         maxReceives: maxReceives, logger: Logger(label: "rds-provisioner.worker"))
     return SQSBatchHandler(processor: processor)
@@ -113,6 +120,14 @@ do {
     exit(1)
 }
 let maxInvocations = environment["RDS_PROVISIONER_MAX_INVOCATIONS"].flatMap(Int.init)  // benchmarks only
-try await runtime.run(maxInvocations: maxInvocations) { invocation, logger in
-    try await handler.handle(invocation.event, deadline: invocation.deadline, logger: logger)
+
+/// The Runtime API loop on the transport's thread. Nonisolated, so that the loop runs on the
+/// preferred executor rather than on the main actor of this top-level code.
+nonisolated func serve(_ runtime: LambdaRuntime, _ handler: SQSBatchHandler, on executor: any TaskExecutor) async throws {
+    try await withTaskExecutorPreference(executor) {
+        try await runtime.run(maxInvocations: maxInvocations) { invocation, logger in
+            try await handler.handle(invocation.event, deadline: invocation.deadline, logger: logger)
+        }
+    }
 }
+try await serve(runtime, handler, on: transport.executor)

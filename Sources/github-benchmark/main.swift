@@ -7,6 +7,7 @@
 // without it the figure shows what the client and the fake can do.
 
 import AsyncHTTPClient
+import ProvisionerAsyncHTTPClient
 import Foundation
 import Logging
 import ProvisionerCore
@@ -107,7 +108,8 @@ if !options.paced { configuration.contentCreationInterval = .zero }
 var logger = Logger(label: "github-benchmark")
 logger.logLevel = .warning
 let publisher = GitHubPublisher(
-    configuration: configuration, tokenProvider: try EnvironmentTokenProvider(["GITHUB_TOKEN": token]), logger: logger)
+    configuration: configuration, tokenProvider: try EnvironmentTokenProvider(["GITHUB_TOKEN": token]),
+    transport: AsyncHTTPClientTransport.shared, logger: logger)
 
 try await publisher.verify()
 let startup = publisher.statistics.requests

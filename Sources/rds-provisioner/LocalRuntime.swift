@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import ProvisionerAsyncHTTPClient
 import ProvisionerCore
 import ProvisionerGitHub
 import ProvisionerLocalGit
@@ -124,7 +125,7 @@ struct LocalRuntime {
             let configuration = try GitHubConfiguration.fromEnvironment(environment)
             let github = GitHubPublisher(
                 configuration: configuration, tokenProvider: try EnvironmentTokenProvider(environment),
-                logger: Logger(label: "rds-provisioner.github"))
+                transport: AsyncHTTPClientTransport.shared, logger: Logger(label: "rds-provisioner.github"))
             do {
                 let status = try await github.verify()
                 logger.info("GitHub publisher ready", metadata: ["repository": "\(status.repository)", "baseBranch": "\(status.baseBranch)"])

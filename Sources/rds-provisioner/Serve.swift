@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import ProvisionerAWS
+import ProvisionerAsyncHTTPClient
 import ProvisionerCore
 import ProvisionerHTTP
 import ProvisionerService
@@ -49,7 +50,8 @@ struct Serve: AsyncParsableCommand {
         if let snsTopicArn, let statusTable {
             let aws: AWSConfiguration
             do {
-                aws = try AWSConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                aws = try AWSConfiguration.fromEnvironment(
+                    ProcessInfo.processInfo.environment, transport: AsyncHTTPClientTransport.shared)
             } catch {
                 throw CLIError("AWS settings: \(error)")
             }
@@ -124,7 +126,8 @@ struct Worker: AsyncParsableCommand {
         if let queueUrl, let statusTable {
             let aws: AWSConfiguration
             do {
-                aws = try AWSConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+                aws = try AWSConfiguration.fromEnvironment(
+                    ProcessInfo.processInfo.environment, transport: AsyncHTTPClientTransport.shared)
             } catch {
                 throw CLIError("AWS settings: \(error)")
             }

@@ -6,14 +6,16 @@ import TestSupport
 
 /// The transport against a stub server: what it sends, how it reads errors, what it retries.
 struct AWSClientTests {
-    static func configuration(_ base: String, retry: AWSRetryPolicy = AWSRetryPolicy(maxAttempts: 3, base: .milliseconds(1), cap: .milliseconds(5)))
-        -> AWSConfiguration
-    {
+    static func configuration(
+        _ base: String, retry: AWSRetryPolicy = AWSRetryPolicy(maxAttempts: 3, base: .milliseconds(1), cap: .milliseconds(5)),
+        transport: TransportKind = .socket
+    ) -> AWSConfiguration {
         AWSConfiguration(
             region: "eu-west-1",
             credentials: StaticCredentialProvider(
                 AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret-key", sessionToken: "session-token")),
-            endpointOverrides: [.sqs: base, .dynamoDB: base, .sns: base, .secretsManager: base], retry: retry)
+            endpointOverrides: [.sqs: base, .dynamoDB: base, .sns: base, .secretsManager: base],
+            transport: transport.transport, retry: retry)
     }
 
     static func jsonError(_ status: Int, _ type: String, _ message: String = "no") -> StubResponse {
@@ -22,10 +24,10 @@ struct AWSClientTests {
             body: #"{"__type": "\#(type)", "message": "\#(message)"}"#)
     }
 
-    @Test func jsonCallsAreSignedAndTargeted() async throws {
+    @Test(arguments: TransportKind.allCases) func jsonCallsAreSignedAndTargeted(_ transport: TransportKind) async throws {
         let server = StubServer { _, _ in StubResponse(status: 200, body: #"{"MessageId": "m-1"}"#) }
         try await server.run { base in
-            let sqs = try SQSClient(configuration: Self.configuration(base))
+            let sqs = try SQSClient(configuration: Self.configuration(base, transport: transport))
             #expect(try await sqs.sendMessage(queueURL: "\(base)/123456789012/q", body: "hello") == "m-1")
         }
         let request = try #require(server.received.first)
@@ -42,7 +44,7 @@ struct AWSClientTests {
         #expect(body["MessageBody"] == "hello")
     }
 
-    @Test func throttlingIsRetriedThenSucceeds() async throws {
+    @Test(arguments: TransportKind.allCases) func throttlingIsRetriedThenSucceeds(_ transport: TransportKind) async throws {
         let server = StubServer { _, index in
             switch index {
             case 1: Self.jsonError(400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException")
@@ -51,17 +53,17 @@ struct AWSClientTests {
             }
         }
         try await server.run { base in
-            let dynamo = try DynamoDBClient(configuration: Self.configuration(base))
+            let dynamo = try DynamoDBClient(configuration: Self.configuration(base, transport: transport))
             let item = try await dynamo.getItem(table: "t", key: ["requestId": .s("r1")])
             #expect(item?["requestId"] == .s("r1"))
         }
         #expect(server.count == 3)
     }
 
-    @Test func retriesStopAtTheAttemptLimit() async throws {
+    @Test(arguments: TransportKind.allCases) func retriesStopAtTheAttemptLimit(_ transport: TransportKind) async throws {
         let server = StubServer { _, _ in Self.jsonError(500, "InternalServerError", "boom") }
         try await server.run { base in
-            let dynamo = try DynamoDBClient(configuration: Self.configuration(base))
+            let dynamo = try DynamoDBClient(configuration: Self.configuration(base, transport: transport))
             do {
                 _ = try await dynamo.getItem(table: "t", key: ["requestId": .s("r1")])
                 Issue.record("expected an error")
@@ -112,7 +114,7 @@ struct AWSClientTests {
         #expect(server.count == 1)
     }
 
-    @Test func queryErrorsAreReadFromXML() async throws {
+    @Test(arguments: TransportKind.allCases) func queryErrorsAreReadFromXML(_ transport: TransportKind) async throws {
         let server = StubServer { _, index in
             index == 1
                 ? StubResponse(
@@ -130,7 +132,7 @@ struct AWSClientTests {
                         """)
         }
         try await server.run { base in
-            let sns = try SNSClient(configuration: Self.configuration(base))
+            let sns = try SNSClient(configuration: Self.configuration(base, transport: transport))
             do {
                 _ = try await sns.publish(topicARN: "arn:aws:sns:eu-west-1:123456789012:t", message: "m")
                 Issue.record("expected an error")
@@ -147,10 +149,10 @@ struct AWSClientTests {
         #expect(form.contains("TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A123456789012%3At"))
     }
 
-    @Test func noAnswerIsATransportErrorAndRetried() async throws {
+    @Test(arguments: TransportKind.allCases) func noAnswerIsATransportErrorAndRetried(_ transport: TransportKind) async throws {
         // A port nothing listens on: connection refused.
         let port = try MotoServer.freePort()
-        let dynamo = try DynamoDBClient(configuration: Self.configuration("http://127.0.0.1:\(port)"))
+        let dynamo = try DynamoDBClient(configuration: Self.configuration("http://127.0.0.1:\(port)", transport: transport))
         do {
             _ = try await dynamo.getItem(table: "t", key: ["requestId": .s("r1")])
             Issue.record("expected an error")

@@ -1,5 +1,6 @@
 import Foundation
 import ProvisionerAWS
+import ProvisionerTransport
 import Synchronization
 import Testing
 import TestSupport
@@ -130,7 +131,8 @@ struct CredentialsAndEndpointsTests {
             #expect(first.sessionToken == Self.token)
 
             let provider2 = try ContainerCredentialProvider(
-                endpoint: "\(base)/creds", authorizationTokenFile: tokenFile.path, now: { clock.now })
+                endpoint: "\(base)/creds", authorizationTokenFile: tokenFile.path, transport: SocketHTTPTransport.shared,
+                now: { clock.now })
             let a = try await provider2.credentials()
             let b = try await provider2.credentials()
             #expect(a == b)
@@ -151,7 +153,8 @@ struct CredentialsAndEndpointsTests {
             StubResponse(status: 200, body: Self.credentialsJSON("ASIA\(index)", expiration: Date().addingTimeInterval(3600)))
         }
         try await server.run { base in
-            let provider = try ContainerCredentialProvider(endpoint: "\(base)/creds", authorizationToken: "Bearer t")
+            let provider = try ContainerCredentialProvider(
+                endpoint: "\(base)/creds", authorizationToken: "Bearer t", transport: SocketHTTPTransport.shared)
             let keys = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<8 { group.addTask { try await provider.credentials().accessKeyId } }
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -171,7 +174,8 @@ struct CredentialsAndEndpointsTests {
                 : StubResponse(status: 500, body: "{\"SecretAccessKey\": \"\(Self.secret)\"}")
         }
         try await server.run { base in
-            let provider = try ContainerCredentialProvider(endpoint: "\(base)/creds", now: { clock.now })
+            let provider = try ContainerCredentialProvider(
+                endpoint: "\(base)/creds", transport: SocketHTTPTransport.shared, now: { clock.now })
             _ = try await provider.credentials()
             clock.advance(400)  // inside the refresh window, still valid
             #expect(try await provider.credentials().accessKeyId == "ASIA1")
@@ -189,10 +193,24 @@ struct CredentialsAndEndpointsTests {
     @Test func aGarbledAnswerIsAnErrorThatDoesNotRepeatIt() async throws {
         let server = StubServer { _, _ in StubResponse(status: 200, body: "{\"SecretAccessKey\": \"\(Self.secret)\"}") }
         try await server.run { base in
-            let provider = try ContainerCredentialProvider(endpoint: "\(base)/creds")
+            let provider = try ContainerCredentialProvider(endpoint: "\(base)/creds", transport: SocketHTTPTransport.shared)
             await #expect(throws: AWSCredentialsError.invalidContainerResponse(url: "\(base)/creds")) {
                 try await provider.credentials()
             }
         }
+    }
+}
+
+// Configuration resolution as these tests call it: the transport is only used to fetch
+// container credentials, and the tests that do that run the blocking socket transport.
+extension CredentialChain {
+    static func resolve(environment: [String: String]) throws -> any CredentialProvider {
+        try resolve(environment: environment, transport: SocketHTTPTransport.shared)
+    }
+}
+
+extension AWSConfiguration {
+    static func fromEnvironment(_ environment: [String: String]) throws -> AWSConfiguration {
+        try fromEnvironment(environment, transport: SocketHTTPTransport.shared)
     }
 }

@@ -1,4 +1,6 @@
 import AsyncHTTPClient
+import ProvisionerAsyncHTTPClient
+import ProvisionerTransport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -100,13 +102,15 @@ final class MotoServer: Sendable {
     static func shared() async throws -> MotoServer { try await starting.value }
 
     /// A configuration pointing every service at moto through the SDKs' environment variables.
-    static func configuration(retry: AWSRetryPolicy = AWSRetryPolicy()) async throws -> AWSConfiguration {
+    static func configuration(
+        retry: AWSRetryPolicy = AWSRetryPolicy(), transport: any HTTPTransport = AsyncHTTPClientTransport.shared
+    ) async throws -> AWSConfiguration {
         let moto = try await shared()
         return try AWSConfiguration.fromEnvironment(
             [
                 "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_ENDPOINT_URL": moto.endpoint,
-            ], retry: retry)
+            ], transport: transport, retry: retry)
     }
 
     private static func start() async throws -> MotoServer {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ProvisionerCore
+import ProvisionerAsyncHTTPClient
 import ProvisionerGitHub
 import ProvisionerService
 import Testing
@@ -377,7 +378,9 @@ struct GitHubPublisherTests {
             }
             var configuration = try GitHubConfiguration(repository: fake.repository, apiURL: fake.url)
             configuration.contentCreationInterval = .zero
-            let publisher = GitHubPublisher(configuration: configuration, tokenProvider: tokens, logger: LogCapture().logger())
+            let publisher = GitHubPublisher(
+                configuration: configuration, tokenProvider: tokens, transport: AsyncHTTPClientTransport.shared,
+                logger: LogCapture().logger())
             try await publisher.verify()
             #expect(await store.reads == 1)
 

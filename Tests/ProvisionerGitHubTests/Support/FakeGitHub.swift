@@ -1,4 +1,6 @@
 import AsyncHTTPClient
+import ProvisionerAsyncHTTPClient
+import ProvisionerTransport
 import Foundation
 import Logging
 import ProvisionerCore
@@ -170,6 +172,7 @@ final class FakeGitHub: Sendable {
     /// A publisher for this fake, fast settings for tests (no write pacing, short backoff).
     func publisher(
         token: String = FakeGitHub.token, repository: String? = nil, logger: Logger,
+        transport: any HTTPTransport = AsyncHTTPClientTransport.shared,
         configure: (inout GitHubConfiguration) -> Void = { _ in }
     ) throws -> GitHubPublisher {
         let environment = ["GITHUB_REPOSITORY": repository ?? self.repository, "GITHUB_API_URL": url, "GITHUB_TOKEN": token]
@@ -181,7 +184,8 @@ final class FakeGitHub: Sendable {
             secondaryLimitDefaultWait: .seconds(1))
         configure(&configuration)
         return GitHubPublisher(
-            configuration: configuration, tokenProvider: try EnvironmentTokenProvider(environment), logger: logger)
+            configuration: configuration, tokenProvider: try EnvironmentTokenProvider(environment), transport: transport,
+            logger: logger)
     }
 }
 
