@@ -9,7 +9,8 @@ lock, so two concurrent writers can both pass a condition that only one may pass
 DynamoDB applies each conditional write atomically. The status store's race tests depend on
 exactly that guarantee, so this wrapper serialises DynamoDB requests (recognised by their
 `X-Amz-Target: DynamoDB_20120810.*` header) and leaves everything else threaded (an SQS long
-poll must not block the other services).
+poll must not block the other services). It is served by waitress, which keeps connections
+open between calls as AWS does.
 
 With --exit-with-parent the server exits as soon as the process that started it is gone
 (however it ended), so a test run never leaves a server behind.
@@ -20,7 +21,7 @@ import signal
 import threading
 import time
 
-from werkzeug.serving import run_simple
+from waitress import serve
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -56,7 +57,11 @@ def main():
 
         threading.Thread(target=watch, daemon=True).start()
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, SerialiseDynamoDB(app), threaded=True)
+    # waitress rather than werkzeug's development server (moto_server's default): werkzeug closes
+    # the connection after every answer, AWS keeps it open, and clients that keep connections
+    # (the Lambda's) would pay a new one per call here and not on AWS. Enough threads for the
+    # SQS long polls of several workers at once.
+    serve(SerialiseDynamoDB(app), host=args.host, port=args.port, threads=32, channel_timeout=120, _quiet=True)
 
 
 if __name__ == "__main__":

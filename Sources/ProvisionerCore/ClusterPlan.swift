@@ -49,7 +49,7 @@ public struct ClusterPlan: Sendable, Hashable, Codable {
     /// Resolves everything the stack needs. Throws when the request does not belong to the
     /// profile, the engine is not allowed in it, or a name is not safe for HCL and AWS.
     public init(request: ValidatedRequest, profile: EnvironmentProfile, requestId: String) throws(ClusterPlanError) {
-        guard requestId.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9-]{0,127}/) != nil else {
+        guard ASCIIPattern.isRequestId(requestId) else {
             throw ClusterPlanError("request id must be letters, digits and hyphens, got \"\(requestId)\"")
         }
         guard request.environmentSlug == profile.slug else {
@@ -60,12 +60,12 @@ public struct ClusterPlan: Sendable, Hashable, Codable {
             throw ClusterPlanError("\(engine.rawValue) is not allowed in \(profile.name)")
         }
         let cluster = request.clusterIdentifier
-        guard cluster.wholeMatch(of: /[a-z][a-z0-9]*(-[a-z0-9]+)*/) != nil, cluster.count <= 63 else {
+        guard ASCIIPattern.isHyphenatedLowercase(cluster), cluster.utf8.count <= 63 else {
             throw ClusterPlanError(
                 "cluster identifier must be at most 63 lower-case letters, digits and single hyphens, got \"\(cluster)\"")
         }
         let name = request.request.databaseName
-        guard name.wholeMatch(of: /[A-Za-z][A-Za-z0-9_]{0,62}/) != nil else {
+        guard ASCIIPattern.isDatabaseName(name) else {
             throw ClusterPlanError("database name must be a letter then letters, digits or underscores, got \"\(name)\"")
         }
         guard request.stackPath == "stacks/\(profile.slug)/\(name)" else {

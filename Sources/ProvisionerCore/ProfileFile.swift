@@ -407,17 +407,25 @@ public enum EngineVersion {
 
     /// Whether the version names a major only (`16`), leaving the minor to RDS.
     public static func isMajorOnly(_ version: String) -> Bool {
-        version.wholeMatch(of: /[0-9]+/) != nil
+        !version.isEmpty && version.utf8.allSatisfy(ASCIIPattern.isDigit)
     }
 
+    /// `([0-9]{2})(\.([0-9]{1,2}))?`: major and optional minor.
     static func postgresVersion(_ version: String) -> (Int, Int?)? {
-        guard let match = version.wholeMatch(of: /([0-9]{2})(?:\.([0-9]{1,2}))?/), let major = Int(match.1) else { return nil }
-        return (major, match.2.flatMap { Int($0) })
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let major = ASCIIPattern.number(parts[0], digits: 2...2) else { return nil }
+        guard parts.count == 2 else { return (major, nil) }
+        guard let minor = ASCIIPattern.number(parts[1], digits: 1...2) else { return nil }
+        return (major, minor)
     }
 
+    /// `[0-9]\.[0-9]\.mysql_aurora\.([0-9])\.([0-9]{1,2})\.([0-9]{1,2})`: the Aurora version's three numbers.
     static func auroraMySQLVersion(_ version: String) -> (Int, Int, Int)? {
-        guard let match = version.wholeMatch(of: /[0-9]\.[0-9]\.mysql_aurora\.([0-9])\.([0-9]{1,2})\.([0-9]{1,2})/),
-            let major = Int(match.1), let minor = Int(match.2), let patch = Int(match.3)
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 6, ASCIIPattern.number(parts[0], digits: 1...1) != nil,
+            ASCIIPattern.number(parts[1], digits: 1...1) != nil, parts[2] == "mysql_aurora",
+            let major = ASCIIPattern.number(parts[3], digits: 1...1), let minor = ASCIIPattern.number(parts[4], digits: 1...2),
+            let patch = ASCIIPattern.number(parts[5], digits: 1...2)
         else { return nil }
         return (major, minor, patch)
     }
