@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 
-from waitress import serve
+from waitress.server import create_server
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -61,7 +61,10 @@ def main():
     # the connection after every answer, AWS keeps it open, and clients that keep connections
     # (the Lambda's) would pay a new one per call here and not on AWS. Enough threads for the
     # SQS long polls of several workers at once.
-    serve(SerialiseDynamoDB(app), host=args.host, port=args.port, threads=32, channel_timeout=120, _quiet=True)
+    server = create_server(SerialiseDynamoDB(app), host=args.host, port=args.port, threads=32, channel_timeout=120)
+    # The port, as moto_server (werkzeug) announces it: with -p 0 the OS picks it.
+    print(f"Running on http://{args.host}:{server.effective_port}", flush=True)
+    server.run()
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ public struct HTTPTransportError: Error, CustomStringConvertible, Sendable, Hash
     public enum Kind: String, Sendable, Hashable {
         /// The URL is not `http(s)://host[:port][/path]`.
         case invalidURL
+        /// A header name or value HTTP cannot carry (a CR or LF in it, say).
+        case invalidRequest
         /// The host name did not resolve.
         case unresolvedHost
         /// No connection could be made.

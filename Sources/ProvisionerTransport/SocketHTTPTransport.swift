@@ -1,13 +1,11 @@
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import NIOSSL
 import Synchronization
 
 /// HTTP/1.1 over blocking sockets on one thread of its own: no event loop, no connection
-/// pool. NIO's own HTTP encoder and decoder (and NIOSSL for `https`) run in an
-/// `EmbeddedChannel` that this type feeds from the socket, so the bytes on the wire are the
-/// same as AsyncHTTPClient's.
+/// pool, no channel pipeline for plain HTTP. Requests are written and answers read by `HTTP1`;
+/// for `https`, NIOSSL runs in an `EmbeddedChannel` that this type feeds from the socket.
 ///
 /// Made for the Lambda bootstrap, which handles one message at a time. The bootstrap runs its
 /// loop with `executor` as its task executor preference, so its code runs on the transport's
@@ -120,9 +118,9 @@ public final class SocketHTTPTransport: HTTPTransport {
     }
 }
 
-/// One HTTP/1.1 connection: a socket and the `EmbeddedChannel` that encodes requests and
-/// decodes answers (and runs TLS). Made, used and released on the transport's thread only (the
-/// `EmbeddedChannel` requires it), hence `@unchecked Sendable`.
+/// One HTTP/1.1 connection: a socket, and for `https` an `EmbeddedChannel` running NIOSSL that
+/// turns plaintext into TLS records and back. Made, used and released on the transport's
+/// thread only (the `EmbeddedChannel` requires it), hence `@unchecked Sendable`.
 final class Connection: @unchecked Sendable {
     struct Failure: Error {
         var error: HTTPTransportError
@@ -132,38 +130,36 @@ final class Connection: @unchecked Sendable {
 
     let origin: HTTPTarget.Origin
     let socket: Socket
-    let channel: EmbeddedChannel
-    private var pending: ByteBuffer
+    let tls: EmbeddedChannel?
+    private var incoming: ByteBuffer
 
-    private init(origin: HTTPTarget.Origin, socket: Socket, channel: EmbeddedChannel) {
+    private init(origin: HTTPTarget.Origin, socket: Socket, tls: EmbeddedChannel?) {
         self.origin = origin
         self.socket = socket
-        self.channel = channel
-        pending = channel.allocator.buffer(capacity: 1024)
+        self.tls = tls
+        incoming = ByteBufferAllocator().buffer(capacity: 16 * 1024)
     }
 
     deinit {
-        _ = try? channel.finish(acceptAlreadyClosed: true)
+        _ = try? tls?.finish(acceptAlreadyClosed: true)
     }
 
     static func open(_ origin: HTTPTarget.Origin, tls: NIOSSLContext?, deadline: ContinuousClock.Instant) throws(HTTPTransportError)
         -> Connection
     {
         let socket = try Socket.connect(host: origin.host, port: origin.port, deadline: deadline)
+        guard let tls else { return Connection(origin: origin, socket: socket, tls: nil) }
         let channel = EmbeddedChannel()
         do {
-            if let tls {
-                // IP addresses are not sent as SNI; NIOSSL then checks the certificate against the peer's address.
-                let isAddress = (try? SocketAddress(ipAddress: origin.host, port: origin.port)) != nil
-                let handler = try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : origin.host)
-                try channel.pipeline.syncOperations.addHandler(handler)
-            }
-            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            // IP addresses are not sent as SNI; NIOSSL then checks the certificate against the peer's address.
+            let isAddress = (try? SocketAddress(ipAddress: origin.host, port: origin.port)) != nil
+            let handler = try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : origin.host)
+            try channel.pipeline.syncOperations.addHandler(handler)
         } catch {
             throw HTTPTransportError(.tls, "\(origin.host): \(error)")
         }
         channel.connect(to: socket.peer, promise: nil)  // channelActive: TLS queues its ClientHello
-        return Connection(origin: origin, socket: socket, channel: channel)
+        return Connection(origin: origin, socket: socket, tls: channel)
     }
 
     /// Sends `request` and reads its answer. `reusable`: the connection may carry another request.
@@ -172,95 +168,70 @@ final class Connection: @unchecked Sendable {
     {
         var answerStarted = false
         do {
-            var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: target.requestURI, headers: request.headers)
-            if !head.headers.contains(name: "Host") { head.headers.add(name: "Host", value: target.hostHeader) }
-            let body = request.body ?? []
-            if !head.headers.contains(name: "Content-Length"), !body.isEmpty || request.method.hasRequestBody {
-                head.headers.add(name: "Content-Length", value: String(body.count))
-            }
-            // Not `writeOutbound`: it waits for the write's promise, which TLS holds until its handshake is done.
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            if !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-            try channel.throwIfErrorCaught()
-            try flush(deadline)
-
-            var responseHead: HTTPResponseHead?
-            var responseBody = ByteBuffer()
+            try send(try HTTP1.serialize(request, target: target), deadline: deadline)
+            var parser = HTTP1.ResponseParser(method: request.method, maxBodyBytes: maxBodyBytes)
             var closed = false
-            var incoming = channel.allocator.buffer(capacity: 16 * 1024)
-            while true {
-                while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
-                    switch part {
-                    case .head(let received):
-                        responseHead = received
-                    case .body(var bytes):
-                        guard responseBody.readableBytes + bytes.readableBytes <= maxBodyBytes else {
-                            throw HTTPTransportError(.responseTooLarge, "the answer's body is larger than \(maxBodyBytes) bytes")
-                        }
-                        responseBody.writeBuffer(&bytes)
-                    case .end:
-                        guard let head = responseHead else {
-                            throw HTTPTransportError(.malformedResponse, "an answer ended before its head")
-                        }
-                        let response = HTTPTransportResponse(
-                            status: Int(head.status.code), headers: head.headers, body: Array(responseBody.readableBytesView))
-                        return (response, !closed && head.isKeepAlive)
-                    }
-                }
-                guard !closed else {
-                    throw HTTPTransportError(
-                        .connectionClosed, answerStarted ? "the server closed the connection in the middle of its answer" : "the server closed the connection")
-                }
-                incoming.clear()
-                if try socket.read(into: &incoming, until: deadline) == 0 {
-                    closed = true
-                    // The decoder ends a body framed by the close, or finds the answer cut short.
-                    channel.pipeline.fireChannelInactive()
-                    do {
-                        try channel.throwIfErrorCaught()
-                    } catch {
-                        throw HTTPTransportError(.connectionClosed, "the server closed the connection in the middle of its answer")
-                    }
+            while !parser.isComplete {
+                if let plaintext = try receive(deadline: deadline) {
+                    answerStarted = answerStarted || plaintext.readableBytes > 0
+                    try parser.feed(plaintext)
                 } else {
-                    answerStarted = true
-                    try channel.writeInbound(incoming)
-                    try flush(deadline)  // TLS may answer (session tickets, key updates)
+                    closed = true
+                    try parser.finish()
                 }
-                try channel.throwIfErrorCaught()
             }
+            let response = HTTPTransportResponse(status: parser.status, headers: parser.headers, body: parser.body)
+            return (response, !closed && parser.keepAlive)
         } catch let error as HTTPTransportError {
             throw Failure(error: error, answerStarted: answerStarted)
-        } catch let error as NIOSSLError {
-            throw Failure(error: HTTPTransportError(.tls, "\(origin.host): \(error)"), answerStarted: answerStarted)
-        } catch let error as NIOSSLExtraError {
-            throw Failure(error: HTTPTransportError(.tls, "\(origin.host): \(error)"), answerStarted: answerStarted)
-        } catch let error as BoringSSLError {
-            throw Failure(error: HTTPTransportError(.tls, "\(origin.host): \(error)"), answerStarted: answerStarted)
-        } catch let error as HTTPParserError {
-            throw Failure(error: HTTPTransportError(.malformedResponse, "\(origin.host): \(error)"), answerStarted: answerStarted)
         } catch {
-            throw Failure(error: HTTPTransportError(.malformedResponse, "\(origin.host): \(error)"), answerStarted: answerStarted)
+            // Errors NIOSSL raises from the TLS channel.
+            throw Failure(error: HTTPTransportError(.tls, "\(origin.host): \(error)"), answerStarted: answerStarted)
         }
     }
 
-    /// Writes everything the pipeline has produced, in one `send` when it fits.
-    private func flush(_ deadline: ContinuousClock.Instant) throws {
-        pending.clear()
-        while var bytes = try channel.readOutbound(as: ByteBuffer.self) {
-            pending.writeBuffer(&bytes)
-        }
-        if pending.readableBytes > 0 { try socket.write(pending, until: deadline) }
+    /// Writes `bytes` (through TLS when there is TLS).
+    private func send(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws {
+        guard let tls else { return try socket.write(ByteBuffer(bytes: bytes), until: deadline) }
+        // Not `writeOutbound`: it waits for the write's promise, which TLS holds until its handshake is done.
+        tls.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+        try tls.throwIfErrorCaught()
+        try flushTLS(deadline)
     }
-}
 
-extension HTTPMethod {
-    /// Methods whose requests carry a body (and so a `Content-Length`, even of 0).
-    var hasRequestBody: Bool {
-        switch self {
-        case .POST, .PUT, .PATCH: true
-        default: false
+    /// The next plaintext that arrives (possibly empty while TLS talks to itself); nil at the end of the stream.
+    private func receive(deadline: ContinuousClock.Instant) throws -> ByteBuffer? {
+        incoming.clear()
+        guard try socket.read(into: &incoming, until: deadline) > 0 else {
+            if let tls {
+                tls.pipeline.fireChannelInactive()
+                _ = try? tls.throwIfErrorCaught()  // a close without close_notify: the parser judges the answer
+                return try readPlaintext(tls)
+            }
+            return nil
         }
+        guard let tls else { return incoming }
+        try tls.writeInbound(incoming)
+        try flushTLS(deadline)  // handshake messages, and the request TLS held until the handshake was done
+        return try readPlaintext(tls) ?? ByteBuffer()
+    }
+
+    private func readPlaintext(_ tls: EmbeddedChannel) throws -> ByteBuffer? {
+        var plaintext: ByteBuffer?
+        while var part = try tls.readInbound(as: ByteBuffer.self) {
+            if plaintext == nil { plaintext = part } else { plaintext!.writeBuffer(&part) }
+        }
+        return plaintext
+    }
+
+    /// Writes the TLS records the channel has produced, in one `send` when they fit.
+    private func flushTLS(_ deadline: ContinuousClock.Instant) throws {
+        guard let tls else { return }
+        var pending: ByteBuffer?
+        while var bytes = try tls.readOutbound(as: ByteBuffer.self) {
+            if pending == nil { pending = bytes } else { pending!.writeBuffer(&bytes) }
+        }
+        if let pending, pending.readableBytes > 0 { try socket.write(pending, until: deadline) }
     }
 }
 
