@@ -147,14 +147,36 @@ enum HTTP1 {
             guard let statusLine = lines.first, let (version, code) = Self.statusLine(statusLine) else {
                 throw HTTPTransportError(.malformedResponse, "the answer does not start with an HTTP/1.x status line")
             }
+            // The headers, and what frames the body, read in one pass over the bytes.
             var fields = HTTPHeaders()
+            var closeRequested = false
+            var keepAliveRequested = false
+            var transferCodings: [Substring] = []
+            var length: Int?
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
-                    line[line.startIndex..<colon].allSatisfy(HTTP1.isTokenByte),
-                    let name = String(validating: line[line.startIndex..<colon], as: UTF8.self)
+                    line[line.startIndex..<colon].allSatisfy(HTTP1.isTokenByte)
                 else { throw HTTPTransportError(.malformedResponse, "a header line of the answer is not `name: value`") }
+                let nameBytes = line[line.startIndex..<colon]
                 let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmed
-                fields.add(name: name, value: value)
+                if Self.equalsIgnoringCase(nameBytes, "content-length") {
+                    for part in value.split(separator: ",") {
+                        let text = part.trimmed
+                        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                            let number = Int(text), length == nil || length == number
+                        else { throw HTTPTransportError(.malformedResponse, "the answer's Content-Length is not one number") }
+                        length = number
+                    }
+                } else if Self.equalsIgnoringCase(nameBytes, "transfer-encoding") {
+                    transferCodings += value.split(separator: ",").map { Substring($0.trimmed.lowercased()) }
+                } else if Self.equalsIgnoringCase(nameBytes, "connection") {
+                    for token in value.split(separator: ",") {
+                        let option = token.trimmed.lowercased()
+                        closeRequested = closeRequested || option == "close"
+                        keepAliveRequested = keepAliveRequested || option == "keep-alive"
+                    }
+                }
+                fields.add(name: String(decoding: nameBytes, as: UTF8.self), value: value)
             }
             compact()
             if (100..<200).contains(code) {
@@ -163,9 +185,7 @@ enum HTTP1 {
             }
             status = code
             headers = fields
-            let connection = fields[canonicalForm: "connection"].map { $0.lowercased() }
-            keepAlive = version == 1 ? !connection.contains("close") : connection.contains("keep-alive")
-            let transferCodings = fields[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
+            keepAlive = version == 1 ? !closeRequested : keepAliveRequested
             if isHead || code == 204 || code == 304 {
                 isComplete = true
             } else if !transferCodings.isEmpty {
@@ -175,11 +195,7 @@ enum HTTP1 {
                     framing = .untilClose
                     keepAlive = false
                 }
-            } else if !fields["content-length"].isEmpty {
-                let lengths = Set(fields["content-length"].flatMap { $0.split(separator: ",") }.map { $0.trimmed })
-                guard lengths.count == 1, let text = lengths.first, text.allSatisfy(\.isASCIIDigit), text.count <= 18,
-                    let length = Int(text)
-                else { throw HTTPTransportError(.malformedResponse, "the answer's Content-Length is not one number") }
+            } else if let length {
                 guard length <= maxBodyBytes else {
                     throw HTTPTransportError(.responseTooLarge, "the answer's body is larger than \(maxBodyBytes) bytes")
                 }
@@ -193,12 +209,21 @@ enum HTTP1 {
 
         /// `HTTP/1.<minor> <3 digits>[ <reason>]` → (minor, code).
         private static func statusLine(_ line: ArraySlice<UInt8>) -> (Int, Int)? {
-            let bytes = Array(line)
-            guard bytes.count >= 12, bytes[0..<7].elementsEqual("HTTP/1.".utf8), bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"),
-                bytes[8] == 0x20, bytes[9..<12].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), bytes.count == 12 || bytes[12] == 0x20
+            let s = line.startIndex
+            guard line.count >= 12, line[s..<(s + 7)].elementsEqual("HTTP/1.".utf8),
+                line[s + 7] == UInt8(ascii: "0") || line[s + 7] == UInt8(ascii: "1"), line[s + 8] == 0x20,
+                line[(s + 9)..<(s + 12)].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), line.count == 12 || line[s + 12] == 0x20
             else { return nil }
-            let code = bytes[9..<12].reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            return (Int(bytes[7] - 0x30), code)
+            let code = line[(s + 9)..<(s + 12)].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            return (Int(line[s + 7] - 0x30), code)
+        }
+
+        /// Whether the header name `bytes` is `lowercase` in any case.
+        private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
+            guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+            return lowercase.withUTF8Buffer { expected in
+                zip(bytes, expected).allSatisfy { ($0 | 0x20) == $1 }
+            }
         }
 
         /// The next line without its CRLF (a bare LF is accepted), or nil when it is not all in.
