@@ -25,12 +25,13 @@ import argparse
 import datetime
 import json
 import os
-import signal
 import socket
 import ssl
 import threading
 import time
 import urllib.parse
+
+from test_process import detach_from_test_process
 
 
 def make_certificates(directory):
@@ -172,20 +173,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tls-dir")
     args = parser.parse_args()
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    detach_from_test_process()
     context = make_certificates(args.tls_dir) if args.tls_dir else None
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
-    parent = os.getppid()
-
-    def watch_parent():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
     print(f"listening on {listener.getsockname()[1]}", flush=True)
     while True:
         connection, address = listener.accept()

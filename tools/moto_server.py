@@ -16,14 +16,13 @@ With --exit-with-parent the server exits as soon as the process that started it 
 (however it ended), so a test run never leaves a server behind.
 """
 import argparse
-import os
 import signal
 import threading
-import time
-
-from waitress.server import create_server
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress.server import create_server
+
+from test_process import detach_from_test_process
 
 
 class SerialiseDynamoDB:
@@ -45,17 +44,11 @@ def main():
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--exit-with-parent", action="store_true")
     args = parser.parse_args()
-    # A parent may have started us with signals blocked: unblock them so SIGTERM works.
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     if args.exit_with_parent:
-        parent = os.getppid()
-
-        def watch():
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(0)
-
-        threading.Thread(target=watch, daemon=True).start()
+        detach_from_test_process()
+    else:
+        # A parent may have started us with signals blocked: unblock them so SIGTERM works.
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
     app = DomainDispatcherApplication(create_backend_app)
     # waitress rather than werkzeug's development server (moto_server's default): werkzeug closes
     # the connection after every answer, AWS keeps it open, and clients that keep connections

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Logging
 import NIOHTTP1
+import ProvisionerCore
 import ProvisionerTransport
 
 /// Signs and sends requests to one AWS service, retrying throttling, 5xx and transport
@@ -52,7 +53,7 @@ public struct AWSClient: Sendable {
         timeout: Duration = .seconds(15)
     ) async throws -> Output {
         let operation = String(target[target.index(after: target.lastIndex(of: ".") ?? target.startIndex)...])
-        let body = Array(try JSONEncoder().encode(input))
+        let body = try (input as? any JSONWritable)?.jsonBytes ?? Array(JSONEncoder().encode(input))
         let response = try await send(
             operation: operation,
             headers: [

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ProvisionerCore
 
 /// One DynamoDB attribute value in the wire format (`{"S": "…"}`, `{"N": "42"}`, `{"M": {…}}`…).
 public indirect enum DynamoDBValue: Sendable, Hashable, Codable {
@@ -56,6 +57,47 @@ public indirect enum DynamoDBValue: Sendable, Hashable, Codable {
     }
 
     public static func number(_ value: Int) -> DynamoDBValue { .n(String(value)) }
+
+    /// The attribute value as DynamoDB's JSON writes it (`{"S":"…"}`), by hand: items are written
+    /// on every status change. The same JSON as `encode(to:)` (a test compares them).
+    public func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        switch self {
+        case .s(let value): object.string("S", value, &output)
+        case .n(let value): object.string("N", value, &output)
+        case .b(let value): object.string("B", value, &output)
+        case .bool(let value):
+            object.key("BOOL", &output)
+            output.append(value ? "true" : "false")
+        case .null:
+            object.key("NULL", &output)
+            output.append("true")
+        case .m(let value):
+            object.key("M", &output)
+            Self.writeJSON(value, to: &output)
+        case .l(let values):
+            object.key("L", &output)
+            output.append("[")
+            for (index, value) in values.enumerated() {
+                if index > 0 { output.append(",") }
+                value.writeJSON(to: &output)
+            }
+            output.append("]")
+        case .ss(let values): object.strings("SS", values, &output)
+        case .ns(let values): object.strings("NS", values, &output)
+        }
+        object.end(&output)
+    }
+
+    /// An item (or map): `{"name":{"S":"…"},…}`.
+    static func writeJSON(_ item: [String: DynamoDBValue], to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        for (name, value) in item {
+            object.key(name, &output)
+            value.writeJSON(to: &output)
+        }
+        object.end(&output)
+    }
 
     public var stringValue: String? {
         if case .s(let value) = self { return value }
@@ -111,10 +153,20 @@ public struct DynamoDBClient: Sendable {
         var Attributes: DynamoDBItem?
     }
 
-    struct GetItemInput: Encodable, Sendable {
+    struct GetItemInput: Encodable, Sendable, JSONWritable {
         var TableName: String
         var Key: DynamoDBItem
         var ConsistentRead: Bool
+
+        func writeJSON(to output: inout String) {
+            var object = JSONObjectWriter(&output)
+            object.string("TableName", TableName, &output)
+            object.key("Key", &output)
+            DynamoDBValue.writeJSON(Key, to: &output)
+            object.key("ConsistentRead", &output)
+            output.append(ConsistentRead ? "true" : "false")
+            object.end(&output)
+        }
     }
 
     /// `GetItem`; nil when there is no such item.
@@ -122,7 +174,7 @@ public struct DynamoDBClient: Sendable {
         try await send("GetItem", GetItemInput(TableName: table, Key: key, ConsistentRead: consistentRead), ItemOutput.self).Item
     }
 
-    struct WriteInput: Encodable, Sendable {
+    struct WriteInput: Encodable, Sendable, JSONWritable {
         var TableName: String
         var Item: DynamoDBItem?
         var Key: DynamoDBItem?
@@ -145,6 +197,26 @@ public struct DynamoDBClient: Sendable {
             ExpressionAttributeNames = names.isEmpty ? nil : names
             ExpressionAttributeValues = values.isEmpty ? nil : values
             ReturnValues = returnValues
+        }
+
+        func writeJSON(to output: inout String) {
+            var object = JSONObjectWriter(&output)
+            object.string("TableName", TableName, &output)
+            for (name, item) in [("Item", Item), ("Key", Key), ("ExpressionAttributeValues", ExpressionAttributeValues)] {
+                guard let item else { continue }
+                object.key(name, &output)
+                DynamoDBValue.writeJSON(item, to: &output)
+            }
+            object.string("UpdateExpression", UpdateExpression, &output)
+            object.string("ConditionExpression", ConditionExpression, &output)
+            if let names = ExpressionAttributeNames {
+                object.key("ExpressionAttributeNames", &output)
+                var map = JSONObjectWriter(&output)
+                for (placeholder, name) in names { map.string(placeholder, name, &output) }
+                map.end(&output)
+            }
+            object.string("ReturnValues", ReturnValues, &output)
+            object.end(&output)
         }
     }
 

@@ -4,6 +4,56 @@ import FoundationEssentials
 import Foundation
 #endif
 
+/// A value that writes its own JSON, for bodies built on every message (a GitHub request, a
+/// DynamoDB item): `JSONEncoder` costs more than the rest of handling a message. Each type that
+/// adopts it keeps its `Encodable` conformance, and a test holds the two to the same JSON.
+public protocol JSONWritable {
+    func writeJSON(to output: inout String)
+}
+
+extension JSONWritable {
+    /// The JSON text as bytes.
+    public var jsonBytes: [UInt8] {
+        var output = ""
+        writeJSON(to: &output)
+        return Array(output.utf8)
+    }
+}
+
+/// Helpers for `JSONWritable` types: `{"a":…,"b":…}` written member by member.
+public struct JSONObjectWriter {
+    private var first = true
+
+    /// Starts an object (`{`).
+    public init(_ output: inout String) {
+        output.append("{")
+    }
+
+    /// Writes `"name":` (with the comma before it when needed); the caller writes the value.
+    public mutating func key(_ name: String, _ output: inout String) {
+        if !first { output.append(",") }
+        first = false
+        PublicJSON.appendString(name, to: &output)
+        output.append(":")
+    }
+
+    public mutating func string(_ name: String, _ value: String?, _ output: inout String) {
+        guard let value else { return }
+        key(name, &output)
+        PublicJSON.appendString(value, to: &output)
+    }
+
+    public mutating func strings(_ name: String, _ values: [String], _ output: inout String) {
+        key(name, &output)
+        PublicJSON.appendArray(values, to: &output)
+    }
+
+    /// Ends the object (`}`).
+    public func end(_ output: inout String) {
+        output.append("}")
+    }
+}
+
 /// The one JSON dialect of the public contract (HTTP bodies, queue messages, status items):
 /// sorted keys, ISO 8601 timestamps with milliseconds in UTC.
 public enum PublicJSON {
@@ -62,6 +112,16 @@ public enum PublicJSON {
         }
         output.append(contentsOf: text[pending..<utf8.endIndex])
         output.append("\"")
+    }
+
+    /// `["a","b"]`
+    public static func appendArray(_ values: [String], to output: inout String) {
+        output.append("[")
+        for (index, value) in values.enumerated() {
+            if index > 0 { output.append(",") }
+            appendString(value, to: &output)
+        }
+        output.append("]")
     }
 
     /// `{"a":"1","b":"2"}` from members already in sorted key order (nil values left out), as

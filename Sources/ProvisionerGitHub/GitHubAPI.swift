@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import NIOHTTP1
+import ProvisionerCore
 
 /// The REST operations the publisher uses, named by their `operationId` in GitHub's description
 /// (`openapi-subset.json`). Counted per operation.
@@ -32,7 +33,10 @@ enum GitHubOperation: String, Sendable, CaseIterable {
 
 // Request bodies: exactly the fields of the description's `requestBody.schema`, snake_case on the wire.
 
-struct CreateTreeBody: Encodable {
+// Each also writes itself (`JSONWritable`: sent on every pull request); a test holds that JSON
+// to what `JSON.encoder` writes.
+
+struct CreateTreeBody: Encodable, JSONWritable {
     struct Entry: Encodable {
         var path: String
         var mode = "100644"
@@ -41,29 +45,79 @@ struct CreateTreeBody: Encodable {
     }
     var baseTree: String
     var tree: [Entry]
+
+    func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.string("base_tree", baseTree, &output)
+        object.key("tree", &output)
+        output.append("[")
+        for (index, entry) in tree.enumerated() {
+            if index > 0 { output.append(",") }
+            var item = JSONObjectWriter(&output)
+            item.string("path", entry.path, &output)
+            item.string("mode", entry.mode, &output)
+            item.string("type", entry.type, &output)
+            item.string("content", entry.content, &output)
+            item.end(&output)
+        }
+        output.append("]")
+        object.end(&output)
+    }
 }
 
-struct CreateCommitBody: Encodable {
+struct CreateCommitBody: Encodable, JSONWritable {
     var message: String
     var tree: String
     var parents: [String]
+
+    func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.string("message", message, &output)
+        object.string("tree", tree, &output)
+        object.strings("parents", parents, &output)
+        object.end(&output)
+    }
 }
 
-struct CreateRefBody: Encodable {
+struct CreateRefBody: Encodable, JSONWritable {
     var ref: String
     var sha: String
+
+    func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.string("ref", ref, &output)
+        object.string("sha", sha, &output)
+        object.end(&output)
+    }
 }
 
-struct CreatePullBody: Encodable {
+struct CreatePullBody: Encodable, JSONWritable {
     var title: String
     var head: String
     var base: String
     var body: String
     var maintainerCanModify = false
+
+    func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.string("title", title, &output)
+        object.string("head", head, &output)
+        object.string("base", base, &output)
+        object.string("body", body, &output)
+        object.key("maintainer_can_modify", &output)
+        output.append(maintainerCanModify ? "true" : "false")
+        object.end(&output)
+    }
 }
 
-struct AddLabelsBody: Encodable {
+struct AddLabelsBody: Encodable, JSONWritable {
     var labels: [String]
+
+    func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.strings("labels", labels, &output)
+        object.end(&output)
+    }
 }
 
 // Responses: only the fields the publisher reads (the description requires all of them).

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Logging
 import Metrics
+import ProvisionerCore
 import NIOHTTP1
 import ProvisionerService
 import ProvisionerTransport
@@ -109,7 +110,7 @@ final class GitHubClient: Sendable {
         var payload: [UInt8]?
         if let body {
             do {
-                payload = Array(try JSON.encoder.encode(body))
+                payload = try (body as? any JSONWritable)?.jsonBytes ?? Array(JSON.encoder.encode(body))
             } catch {
                 throw .permanent("Could not encode the \(operation.rawValue) request: \(error)")
             }

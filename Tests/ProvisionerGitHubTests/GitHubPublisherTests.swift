@@ -14,10 +14,10 @@ struct GitHubPublisherTests {
         "git/create-tree": 1, "git/create-commit": 1, "git/create-ref": 1, "pulls/create": 1, "issues/add-labels": 1,
     ]
 
-    @Test func opensOneBranchWithOneCommitAndALabelledPullRequestInFiveRequests() async throws {
+    @Test(arguments: TransportChoice.allCases) func opensOneBranchWithOneCommitAndALabelledPullRequestInFiveRequests(_ transport: TransportChoice) async throws {
         try await FakeGitHub.with { fake in
             let logs = LogCapture()
-            let publisher = try fake.publisher(logger: logs.logger())
+            let publisher = try fake.publisher(logger: logs.logger(), transport: transport.make())
             let status = try await publisher.verify()
             #expect(status.baseBranch == "main")
             #expect(status.repository == "acme/infra")
@@ -80,9 +80,9 @@ struct GitHubPublisherTests {
         }
     }
 
-    @Test func redeliveryReturnsTheSamePullRequestAndCreatesNothing() async throws {
+    @Test(arguments: TransportChoice.allCases) func redeliveryReturnsTheSamePullRequestAndCreatesNothing(_ transport: TransportChoice) async throws {
         try await FakeGitHub.with { fake in
-            let publisher = try fake.publisher(logger: LogCapture().logger())
+            let publisher = try fake.publisher(logger: LogCapture().logger(), transport: transport.make())
             try await publisher.verify()
             let first = try await publisher.publish(sampleChange())
             try await fake.resetStats()
@@ -90,7 +90,7 @@ struct GitHubPublisherTests {
             let second = try await publisher.publish(sampleChange())
             #expect(second == first)
             // A worker that restarted (a fresh publisher) finds it too.
-            let restarted = try fake.publisher(logger: LogCapture().logger())
+            let restarted = try fake.publisher(logger: LogCapture().logger(), transport: transport.make())
             #expect(try await restarted.publish(sampleChange()) == first)
 
             #expect(try await fake.pulls().count == 1)
@@ -200,9 +200,9 @@ struct GitHubPublisherTests {
         }
     }
 
-    @Test func burstsOf502AreRetried() async throws {
+    @Test(arguments: TransportChoice.allCases) func burstsOf502AreRetried(_ transport: TransportChoice) async throws {
         try await FakeGitHub.with { fake in
-            let publisher = try fake.publisher(logger: LogCapture().logger())
+            let publisher = try fake.publisher(logger: LogCapture().logger(), transport: transport.make())
             try await publisher.verify()
             try await fake.resetStats()
             try await fake.inject([
@@ -236,9 +236,9 @@ struct GitHubPublisherTests {
         }
     }
 
-    @Test func slowAnswersTimeOutAndAreRetried() async throws {
+    @Test(arguments: TransportChoice.allCases) func slowAnswersTimeOutAndAreRetried(_ transport: TransportChoice) async throws {
         try await FakeGitHub.with { fake in
-            let publisher = try fake.publisher(logger: LogCapture().logger()) { $0.requestTimeout = .milliseconds(500) }
+            let publisher = try fake.publisher(logger: LogCapture().logger(), transport: transport.make()) { $0.requestTimeout = .milliseconds(500) }
             try await publisher.verify()
             try await fake.resetStats()
             try await fake.inject([["kind": "delay", "seconds": 3, "times": 1, "operation": "git/create-commit"]])
@@ -423,11 +423,11 @@ struct GitHubPublisherTests {
         }
     }
 
-    @Test func theTokenNeverAppearsInLogsOrErrors() async throws {
+    @Test(arguments: TransportChoice.allCases) func theTokenNeverAppearsInLogsOrErrors(_ transport: TransportChoice) async throws {
         try await FakeGitHub.with { fake in
             let logs = LogCapture()
             var texts: [String] = []
-            let publisher = try fake.publisher(logger: logs.logger())
+            let publisher = try fake.publisher(logger: logs.logger(), transport: transport.make())
             try await publisher.verify()
             _ = try await publisher.publish(sampleChange())
             _ = try await publisher.publish(sampleChange())  // redelivery path

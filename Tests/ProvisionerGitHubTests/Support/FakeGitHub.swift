@@ -1,11 +1,12 @@
 import AsyncHTTPClient
-import ProvisionerAsyncHTTPClient
-import ProvisionerTransport
 import Foundation
 import Logging
+import ProvisionerAsyncHTTPClient
 import ProvisionerCore
 import ProvisionerGitHub
 import ProvisionerService
+import ProvisionerTransport
+import Testing
 import TestSupport
 
 /// tools/fake-github, started as a process for one test (its own port and git repository).
@@ -203,4 +204,20 @@ func sampleChange(
         ],
         title: "Provision Aurora cluster \(cluster)", body: "Adds the Terraform stack for \(cluster).",
         labels: ["rds-provisioner", "env:\(environment)"], commitMessage: "Provision \(cluster)")
+}
+
+/// The two transports the publisher runs on: the Lambda's and the worker's.
+enum TransportChoice: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case socket
+    case asyncHTTPClient
+
+    /// A fresh socket transport (its own thread and connections), or the shared AsyncHTTPClient one.
+    func make() -> any HTTPTransport {
+        switch self {
+        case .socket: SocketHTTPTransport()
+        case .asyncHTTPClient: AsyncHTTPClientTransport.shared
+        }
+    }
+
+    var testDescription: String { rawValue }
 }
