@@ -199,8 +199,11 @@ public struct DynamoDBStatusStore: StatusStore {
         return item
     }
 
+    /// The record as `GET /requests/{id}` returns it (written by hand: `RequestRecord: JSONWritable`).
     static func encode(_ record: RequestRecord) throws -> String {
-        String(decoding: try PublicJSON.encoder().encode(record), as: UTF8.self)
+        var output = ""
+        record.writeJSON(to: &output)
+        return output
     }
 
     static func record(from item: DynamoDBItem) throws -> RequestRecord {

@@ -92,3 +92,67 @@ public struct RequestRecord: Sendable, Hashable, Codable {
             history: [StatusChange(status: .queued, at: at)], createdAt: at, updatedAt: at)
     }
 }
+
+// The record is written on every status change (the DynamoDB item carries it as JSON), so it
+// writes itself: the same bytes as `PublicJSON.encoder()` (sorted keys, nil members left out,
+// timestamps as `formatTimestamp`), which a test holds it to.
+extension RequestRecord: JSONWritable {
+    public func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.string("branch", branch, &output)
+        object.string("clusterIdentifier", clusterIdentifier, &output)
+        object.string("createdAt", PublicJSON.formatTimestamp(createdAt), &output)
+        object.key("history", &output)
+        output.append("[")
+        for (index, change) in history.enumerated() {
+            if index > 0 { output.append(",") }
+            var entry = JSONObjectWriter(&output)
+            entry.string("at", PublicJSON.formatTimestamp(change.at), &output)
+            if let reason = change.reason {
+                entry.key("reason", &output)
+                reason.writeJSON(to: &output)
+            }
+            entry.string("status", change.status.rawValue, &output)
+            entry.end(&output)
+        }
+        output.append("]")
+        if let pullRequest {
+            object.key("pullRequest", &output)
+            var pull = JSONObjectWriter(&output)
+            pull.string("branch", pullRequest.branch, &output)
+            pull.key("number", &output)
+            output.append(String(pullRequest.number))
+            pull.string("requestId", pullRequest.requestId, &output)
+            pull.string("url", pullRequest.url, &output)
+            pull.end(&output)
+        }
+        if let reason {
+            object.key("reason", &output)
+            reason.writeJSON(to: &output)
+        }
+        if let request {
+            object.key("request", &output)
+            var body = JSONObjectWriter(&output)
+            body.string("databaseEngine", request.databaseEngine.rawValue, &output)
+            body.string("databaseName", request.databaseName, &output)
+            body.string("environment", request.environment, &output)
+            body.string("owner", request.owner, &output)
+            body.end(&output)
+        }
+        object.string("requestId", requestId, &output)
+        object.string("stackPath", stackPath, &output)
+        object.string("status", status.rawValue, &output)
+        object.string("updatedAt", PublicJSON.formatTimestamp(updatedAt), &output)
+        object.end(&output)
+    }
+}
+
+extension StatusReason: JSONWritable {
+    public func writeJSON(to output: inout String) {
+        var object = JSONObjectWriter(&output)
+        object.string("code", code, &output)
+        object.string("field", field, &output)
+        object.string("message", message, &output)
+        object.end(&output)
+    }
+}

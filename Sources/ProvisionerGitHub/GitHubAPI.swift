@@ -120,7 +120,9 @@ struct AddLabelsBody: Encodable, JSONWritable {
     }
 }
 
-// Responses: only the fields the publisher reads (the description requires all of them).
+// Responses: only the fields the publisher reads (the description requires all of them), with
+// their snake_case names spelled out: a key strategy would convert every key of every object
+// decoded, and GitHub's pull request object has about eighty.
 
 struct RepositoryAnswer: Decodable {
     struct Permissions: Decodable {
@@ -129,6 +131,12 @@ struct RepositoryAnswer: Decodable {
     var fullName: String
     var defaultBranch: String
     var permissions: Permissions?
+
+    enum CodingKeys: String, CodingKey {
+        case fullName = "full_name"
+        case defaultBranch = "default_branch"
+        case permissions
+    }
 }
 
 struct GitRefAnswer: Decodable {
@@ -172,6 +180,12 @@ struct PullRequestAnswer: Decodable {
     var body: String?
     var head: Head
     var labels: [Label]
+
+    enum CodingKeys: String, CodingKey {
+        case number
+        case htmlUrl = "html_url"
+        case state, body, head, labels
+    }
 }
 
 /// GitHub's error body (`basic-error`, `validation-error`).
@@ -185,6 +199,11 @@ struct ErrorAnswer: Decodable {
     var message: String?
     var errors: [Item]?
     var documentationUrl: String?
+
+    enum CodingKeys: String, CodingKey {
+        case message, errors
+        case documentationUrl = "documentation_url"
+    }
 
     /// The message and each error item, as one line.
     var summary: String {
@@ -219,11 +238,8 @@ enum JSON {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return encoder
     }()
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
+    /// Keys as the answers' `CodingKeys` spell them (snake_case), no key strategy.
+    static let decoder = JSONDecoder()
 }
 
 /// Percent-encoding for path segments and query values (RFC 3986 unreserved characters stay).

@@ -158,7 +158,7 @@ enum HTTP1 {
                     line[line.startIndex..<colon].allSatisfy(HTTP1.isTokenByte)
                 else { throw HTTPTransportError(.malformedResponse, "a header line of the answer is not `name: value`") }
                 let nameBytes = line[line.startIndex..<colon]
-                let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmed
+                let value = String(decoding: Self.trimmingWhitespace(line[(colon + 1)...]), as: UTF8.self)
                 if Self.equalsIgnoringCase(nameBytes, "content-length") {
                     for part in value.split(separator: ",") {
                         let text = part.trimmed
@@ -218,11 +218,25 @@ enum HTTP1 {
             return (Int(line[s + 7] - 0x30), code)
         }
 
+        /// Without leading and trailing spaces and tabs (HTTP's optional whitespace around a value).
+        private static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+            var start = bytes.startIndex
+            var end = bytes.endIndex
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            return bytes[start..<end]
+        }
+
         /// Whether the header name `bytes` is `lowercase` in any case.
         private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
             guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
             return lowercase.withUTF8Buffer { expected in
-                zip(bytes, expected).allSatisfy { ($0 | 0x20) == $1 }
+                var index = bytes.startIndex
+                for byte in expected {
+                    guard bytes[index] | 0x20 == byte else { return false }
+                    index += 1
+                }
+                return true
             }
         }
 
