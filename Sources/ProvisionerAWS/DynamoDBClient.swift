@@ -227,13 +227,16 @@ public struct DynamoDBClient: Sendable {
     }
 
     /// `UpdateItem` with an update expression and an optional condition; returns the item as
-    /// it is after the update (`ReturnValues: ALL_NEW`).
+    /// it is after the update (`ReturnValues: ALL_NEW`), or nothing when `returnItem` is false
+    /// (a smaller answer, nothing to decode).
     @discardableResult
     public func updateItem(
-        table: String, key: DynamoDBItem, update: DynamoDBExpression, condition: DynamoDBExpression? = nil
+        table: String, key: DynamoDBItem, update: DynamoDBExpression, condition: DynamoDBExpression? = nil,
+        returnItem: Bool = true
     ) async throws -> DynamoDBItem {
         try await send(
-            "UpdateItem", WriteInput(table: table, key: key, update: update, condition: condition, returnValues: "ALL_NEW"),
+            "UpdateItem",
+            WriteInput(table: table, key: key, update: update, condition: condition, returnValues: returnItem ? "ALL_NEW" : nil),
             ItemOutput.self
         ).Attributes ?? [:]
     }

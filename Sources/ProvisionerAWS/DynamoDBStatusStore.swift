@@ -165,7 +165,8 @@ public struct DynamoDBStatusStore: StatusStore {
         let update = DynamoDBExpression("SET " + sets.joined(separator: ", "), names: names, values: values)
         let condition = DynamoDBExpression(
             "#version = :version AND #status IN (\(allowed.joined(separator: ", ")))", names: names, values: values)
-        try await client.updateItem(table: tableName, key: key(record.requestId), update: update, condition: condition)
+        try await client.updateItem(
+            table: tableName, key: key(record.requestId), update: update, condition: condition, returnItem: false)
     }
 
     /// The record and its version, or nil (remembered for the next `apply`).

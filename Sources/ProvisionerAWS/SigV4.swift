@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Crypto
+import Synchronization
 
 /// AWS Signature Version 4, `Authorization` header form (pre-signed URLs are not needed here).
 ///
@@ -138,12 +139,16 @@ public struct SigV4Signer: Sendable, Hashable {
             authorization: authorization, headers: headers)
     }
 
-    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")
+    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+    /// Four HMACs that change once a day (or with the credentials): kept for reuse.
     func signingKey(secretAccessKey: String, date: String) -> SymmetricKey {
+        let scope = SigningKeyCache.Scope(secretAccessKey: secretAccessKey, date: date, region: region, service: service)
+        if let key = SigningKeyCache.shared.key(for: scope) { return key }
         var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
         for part in [date, region, service, "aws4_request"] {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
+        SigningKeyCache.shared.store(key, for: scope)
         return key
     }
 
@@ -338,6 +343,32 @@ enum Hex {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
         case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
         default: nil
+        }
+    }
+}
+
+/// The signing keys derived lately, per secret, date, region and service (a handful: one per
+/// service a process calls, renewed daily). In memory only, like the credentials they come from.
+final class SigningKeyCache: Sendable {
+    struct Scope: Hashable {
+        var secretAccessKey: String
+        var date: String
+        var region: String
+        var service: String
+    }
+
+    static let shared = SigningKeyCache()
+    private static let capacity = 16
+    private let keys = Mutex<[Scope: SymmetricKey]>([:])
+
+    func key(for scope: Scope) -> SymmetricKey? {
+        keys.withLock { $0[scope] }
+    }
+
+    func store(_ key: SymmetricKey, for scope: Scope) {
+        keys.withLock { keys in
+            if keys.count >= Self.capacity { keys.removeAll() }
+            keys[scope] = key
         }
     }
 }
