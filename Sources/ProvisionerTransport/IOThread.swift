@@ -18,16 +18,27 @@ final class IOThread: TaskExecutor, @unchecked Sendable {
         case stop
     }
 
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    // Allocated, not stored properties: a pthread mutex must not move, and `&property` on a
+    // class property does not promise a stable address.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `mutex`.
     private var queue: [Work] = []
     private var started = false
     private let threadId = Atomic<UInt>(0)
 
     init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        condition.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
     }
 
     /// Whether the caller is running on this thread.
@@ -51,12 +62,12 @@ final class IOThread: TaskExecutor, @unchecked Sendable {
     }
 
     private func submit(_ work: Work) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         queue.append(work)
         let start = !started
         started = true
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
         if start { startThread() }
     }
 
@@ -76,10 +87,10 @@ final class IOThread: TaskExecutor, @unchecked Sendable {
     private func loop() {
         var batch: [Work] = []
         while true {
-            pthread_mutex_lock(&mutex)
-            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
+            pthread_mutex_lock(mutex)
+            while queue.isEmpty { pthread_cond_wait(condition, mutex) }
             swap(&batch, &queue)
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             for work in batch {
                 switch work {
                 case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
