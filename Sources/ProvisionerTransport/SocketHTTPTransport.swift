@@ -183,12 +183,16 @@ final class Connection: @unchecked Sendable {
             let response = HTTPTransportResponse(status: parser.status, headers: parser.headers, body: parser.body)
             return (response, !closed && parser.keepAlive)
         } catch let error as HTTPTransportError {
-            throw Failure(error: error, answerStarted: answerStarted)
+            // Which server it was: "timed out waiting for the answer" alone does not say.
+            throw Failure(error: HTTPTransportError(error.kind, "\(server): \(error.description)"), answerStarted: answerStarted)
         } catch {
             // Errors NIOSSL raises from the TLS channel.
-            throw Failure(error: HTTPTransportError(.tls, "\(origin.host): \(error)"), answerStarted: answerStarted)
+            throw Failure(error: HTTPTransportError(.tls, "\(server): \(error)"), answerStarted: answerStarted)
         }
     }
+
+    /// `host:port`, as errors name it.
+    private var server: String { origin.host.contains(":") ? "[\(origin.host)]:\(origin.port)" : "\(origin.host):\(origin.port)" }
 
     /// Writes `bytes` (through TLS when there is TLS).
     private func send(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws {

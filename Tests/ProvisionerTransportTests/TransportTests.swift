@@ -149,6 +149,9 @@ struct TransportTests {
         try await kind.run(transport) {
             let timedOut = await transportError { _ = try await transport.get("\(server.base)/slow?ms=3000", timeout: .milliseconds(200)) }
             #expect(timedOut?.kind == .timedOut)
+            if kind != .asyncHTTPClient {
+                #expect(timedOut?.description.hasPrefix("127.0.0.1:\(server.port): ") == true)  // which server it was
+            }
             guard kind != .asyncHTTPClient else {
                 // AsyncHTTPClient reports these with its own error types; the callers treat any error alike.
                 await #expect(throws: (any Error).self) { _ = try await transport.get("\(server.base)/chunked?size=5000", maxBodyBytes: 4096) }
