@@ -86,7 +86,7 @@ let package = Package(
         ]),
         // The Lambda Runtime API loop and the SQS batch handler (FoundationEssentials only).
         .target(name: "ProvisionerLambda", dependencies: [
-            "ProvisionerService",
+            "ProvisionerCore", "ProvisionerService",
             "ProvisionerTransport",
             .product(name: "Logging", package: "swift-log"),
         ]),

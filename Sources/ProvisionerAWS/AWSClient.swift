@@ -47,11 +47,36 @@ public struct AWSClient: Sendable {
     // MARK: - Protocols
 
     /// An AWS JSON protocol call: `POST /`, `X-Amz-Target: <target>`, content type
-    /// `application/x-amz-json-<version>`, JSON in and out.
+    /// `application/x-amz-json-<version>`, JSON in and out. The answer is read by hand
+    /// (`JSONReadable`: the calls made on every message).
+    public func json<Input: Encodable & Sendable, Output: JSONReadable>(
+        target: String, input: Input, output: Output.Type = Output.self, jsonVersion: String = "1.0",
+        timeout: Duration = .seconds(15)
+    ) async throws -> Output {
+        let (response, operation) = try await jsonCall(target: target, input: input, jsonVersion: jsonVersion, timeout: timeout)
+        do {
+            return try Output(jsonBytes: response.body.isEmpty ? Array("{}".utf8) : response.body)
+        } catch {
+            throw invalidResponse(operation, response, error)
+        }
+    }
+
+    /// The same, the answer decoded by `JSONDecoder`.
     public func json<Input: Encodable & Sendable, Output: Decodable>(
         target: String, input: Input, output: Output.Type = Output.self, jsonVersion: String = "1.0",
         timeout: Duration = .seconds(15)
     ) async throws -> Output {
+        let (response, operation) = try await jsonCall(target: target, input: input, jsonVersion: jsonVersion, timeout: timeout)
+        do {
+            return try JSONDecoder().decode(Output.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
+        } catch {
+            throw invalidResponse(operation, response, error)
+        }
+    }
+
+    private func jsonCall<Input: Encodable & Sendable>(
+        target: String, input: Input, jsonVersion: String, timeout: Duration
+    ) async throws -> (Response, String) {
         let operation = String(target[target.index(after: target.lastIndex(of: ".") ?? target.startIndex)...])
         let body = try (input as? any JSONWritable)?.jsonBytes ?? Array(JSONEncoder().encode(input))
         let response = try await send(
@@ -60,15 +85,14 @@ public struct AWSClient: Sendable {
                 ("Content-Type", "application/x-amz-json-\(jsonVersion)"),
                 ("X-Amz-Target", target),
             ], body: body, timeout: timeout, parseError: Self.jsonError)
-        let bytes = response.body.isEmpty ? Array("{}".utf8) : response.body
-        do {
-            return try JSONDecoder().decode(Output.self, from: Data(bytes))
-        } catch {
-            throw AWSError(
-                code: "InvalidResponse", message: "the \(operation) response is not the expected JSON: \(error)",
-                statusCode: response.status, requestId: response.requestId, service: service.signingName,
-                operation: operation)
-        }
+        return (response, operation)
+    }
+
+    private func invalidResponse(_ operation: String, _ response: Response, _ error: any Error) -> AWSError {
+        AWSError(
+            code: "InvalidResponse", message: "the \(operation) response is not the expected JSON: \(error)",
+            statusCode: response.status, requestId: response.requestId, service: service.signingName,
+            operation: operation)
     }
 
     /// An AWS Query protocol call: `POST /`, form-encoded `Action`, `Version` and parameters;

@@ -6,7 +6,7 @@ import Foundation
 import ProvisionerCore
 
 /// One DynamoDB attribute value in the wire format (`{"S": "…"}`, `{"N": "42"}`, `{"M": {…}}`…).
-public indirect enum DynamoDBValue: Sendable, Hashable, Codable {
+public indirect enum DynamoDBValue: Sendable, Hashable, Encodable, JSONReadable {
     case s(String)
     /// Numbers travel as strings.
     case n(String)
@@ -23,22 +23,29 @@ public indirect enum DynamoDBValue: Sendable, Hashable, Codable {
         case S, N, B, BOOL, NULL, M, L, SS, NS
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        guard let key = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "empty attribute value"))
+    /// Reads `{"S": "…"}` and the like (by hand: every DynamoDB answer is made of these).
+    public init(json reader: inout JSONReader) throws(JSONSyntaxError) {
+        var value: DynamoDBValue?
+        let start = reader.offset
+        try reader.readObject { (key, reader) throws(JSONSyntaxError) in
+            guard value == nil else { throw reader.error("an attribute value has more than one type", at: start) }
+            switch key {
+            case "S": value = .s(try reader.readString())
+            case "N": value = .n(try reader.readString())
+            case "B": value = .b(try reader.readString())
+            case "BOOL": value = .bool(try reader.readBool())
+            case "NULL":
+                _ = try reader.readBool()
+                value = .null
+            case "M": value = .m(try [String: DynamoDBValue](json: &reader))
+            case "L": value = .l(try [DynamoDBValue](json: &reader))
+            case "SS": value = .ss(try [String](json: &reader))
+            case "NS": value = .ns(try [String](json: &reader))
+            default: throw reader.error("unsupported attribute type \"\(key)\"")
+            }
         }
-        switch key {
-        case .S: self = .s(try container.decode(String.self, forKey: key))
-        case .N: self = .n(try container.decode(String.self, forKey: key))
-        case .B: self = .b(try container.decode(String.self, forKey: key))
-        case .BOOL: self = .bool(try container.decode(Bool.self, forKey: key))
-        case .NULL: self = .null
-        case .M: self = .m(try container.decode([String: DynamoDBValue].self, forKey: key))
-        case .L: self = .l(try container.decode([DynamoDBValue].self, forKey: key))
-        case .SS: self = .ss(try container.decode([String].self, forKey: key))
-        case .NS: self = .ns(try container.decode([String].self, forKey: key))
-        }
+        guard let value else { throw reader.error("empty attribute value", at: start) }
+        self = value
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -142,15 +149,25 @@ public struct DynamoDBClient: Sendable {
         try await client.json(target: "DynamoDB_20120810.\(operation)", input: input, output: output)
     }
 
-    private func send<Input: Encodable & Sendable, Output: Decodable>(
+    private func send<Input: Encodable & Sendable, Output: JSONReadable>(
         _ operation: String, _ input: Input, _ output: Output.Type
     ) async throws -> Output {
         try await client.json(target: "DynamoDB_20120810.\(operation)", input: input, output: output)
     }
 
-    struct ItemOutput: Decodable {
+    struct ItemOutput: JSONReadable {
         var Item: DynamoDBItem?
         var Attributes: DynamoDBItem?
+
+        init(json reader: inout JSONReader) throws(JSONSyntaxError) {
+            try reader.readObject { (key, reader) throws(JSONSyntaxError) in
+                switch key {
+                case "Item": Item = try DynamoDBItem(json: &reader)
+                case "Attributes": Attributes = try DynamoDBItem(json: &reader)
+                default: break
+                }
+            }
+        }
     }
 
     struct GetItemInput: Encodable, Sendable, JSONWritable {
@@ -247,18 +264,19 @@ public struct DynamoDBClient: Sendable {
     }
 
     /// One page of a `Scan` or `Query`.
-    public struct Page: Sendable, Hashable, Decodable {
-        public var items: [DynamoDBItem]
+    public struct Page: Sendable, Hashable, JSONReadable {
+        public var items: [DynamoDBItem] = []
         /// Where the next page starts; nil after the last page.
         public var lastEvaluatedKey: DynamoDBItem?
-        enum CodingKeys: String, CodingKey {
-            case items = "Items"
-            case lastEvaluatedKey = "LastEvaluatedKey"
-        }
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            items = try container.decodeIfPresent([DynamoDBItem].self, forKey: .items) ?? []
-            lastEvaluatedKey = try container.decodeIfPresent(DynamoDBItem.self, forKey: .lastEvaluatedKey)
+
+        public init(json reader: inout JSONReader) throws(JSONSyntaxError) {
+            try reader.readObject { (key, reader) throws(JSONSyntaxError) in
+                switch key {
+                case "Items": items = try [DynamoDBItem](json: &reader)
+                case "LastEvaluatedKey": lastEvaluatedKey = try DynamoDBItem(json: &reader)
+                default: break
+                }
+            }
         }
     }
 

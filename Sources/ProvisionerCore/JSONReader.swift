@@ -22,6 +22,22 @@ extension Array: JSONReadable where Element: JSONReadable {
     }
 }
 
+extension Dictionary: JSONReadable where Key == String, Value: JSONReadable {
+    /// An object whose members are all `Value`s; a key given twice is refused (RFC 8259 leaves
+    /// duplicates undefined; a reader should not pick one silently).
+    public init(json reader: inout JSONReader) throws(JSONSyntaxError) {
+        var members: [String: Value] = [:]
+        try reader.readObject { (key, reader) throws(JSONSyntaxError) in
+            let name = key.description
+            let start = reader.offset
+            guard members.updateValue(try Value(json: &reader), forKey: name) == nil else {
+                throw reader.error("the key \"\(name)\" appears twice", at: start)
+            }
+        }
+        self = members
+    }
+}
+
 /// A pull reader over one JSON document, strict as RFC 8259 (see `JSONLexer`): a caller reads the
 /// values it wants in the order they come (`readObject` hands it each key) and skips the others
 /// (`readObject` skips a member's value its handler did not read). Errors say what was expected
@@ -152,6 +168,14 @@ public struct JSONReader {
         }
     }
 
+    /// Where the reader is: the byte offset of the next value (or of the end).
+    public var offset: Int { lexer.index }
+
+    /// An error at the reader's position (or at `offset`), for a value the caller cannot use.
+    public func error(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+        lexer.error(reason, at: offset)
+    }
+
     /// The error for a member that must be there but is not: `the object has no "sha" (what
     /// GitHub's answer to git/create-tree must have)` at the object's end.
     public func missing(_ key: String, in what: String) -> JSONSyntaxError {
@@ -195,4 +219,10 @@ public struct JSONKey: CustomStringConvertible {
     }
 
     public static func ~= (literal: StaticString, key: JSONKey) -> Bool { key == literal }
+}
+
+extension String: JSONReadable {
+    public init(json reader: inout JSONReader) throws(JSONSyntaxError) {
+        self = try reader.readString()
+    }
 }

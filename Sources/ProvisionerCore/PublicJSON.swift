@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 
 /// A value that writes its own JSON, for bodies built on every message (a GitHub request, a
 /// DynamoDB item): `JSONEncoder` costs more than the rest of handling a message. Each type that
@@ -85,34 +86,46 @@ public enum PublicJSON {
     /// write a fixed shape by hand; tests hold it to the encoder's bytes.
     public static func appendString(_ text: String, to output: inout String) {
         output.append("\"")
-        var pending = text.utf8.startIndex
-        let utf8 = text.utf8
-        var index = pending
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == 0x22 || byte == 0x5C || byte < 0x20 {
-                output.append(contentsOf: text[pending..<index])
-                switch byte {
-                case 0x22: output.append("\\\"")
-                case 0x5C: output.append("\\\\")
-                case 0x0A: output.append("\\n")
-                case 0x0D: output.append("\\r")
-                case 0x09: output.append("\\t")
-                case 0x08: output.append("\\b")
-                case 0x0C: output.append("\\f")
-                default:
-                    let hex: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-                    output.append("\\u00")
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0x0F)])
-                }
-                pending = utf8.index(after: index)
-            }
-            index = utf8.index(after: index)
+        // Most strings need no escape: one scan, one copy. Others are escaped into a byte buffer.
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
         }
-        output.append(contentsOf: text[pending..<utf8.endIndex])
+        if plain == true {
+            output.append(text)
+        } else {
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(text.utf8.count + 16)
+            let hex = hexDigits
+            for byte in text.utf8 {
+                let letter: UInt8
+                switch byte {
+                case 0x22, 0x5C: letter = byte  // \" and \\
+                case 0x0A: letter = UInt8(ascii: "n")
+                case 0x0D: letter = UInt8(ascii: "r")
+                case 0x09: letter = UInt8(ascii: "t")
+                case 0x08: letter = UInt8(ascii: "b")
+                case 0x0C: letter = UInt8(ascii: "f")
+                case 0x00..<0x20:
+                    escaped.append(0x5C)
+                    escaped.append(UInt8(ascii: "u"))
+                    escaped.append(0x30)
+                    escaped.append(0x30)
+                    escaped.append(hex[Int(byte >> 4)])
+                    escaped.append(hex[Int(byte & 0x0F)])
+                    continue
+                default:
+                    escaped.append(byte)
+                    continue
+                }
+                escaped.append(0x5C)
+                escaped.append(letter)
+            }
+            output.append(String(decoding: escaped, as: UTF8.self))
+        }
         output.append("\"")
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `["a","b"]`
     public static func appendArray(_ values: [String], to output: inout String) {
@@ -152,4 +165,117 @@ public enum PublicJSON {
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
         return try? Date.ISO8601FormatStyle().parse(text)
     }
+}
+
+/// Writes JSON in the layout of `PrettyJSONWriter.encoder` (`JSONEncoder` with pretty printing,
+/// sorted keys and unescaped slashes): two-space indents, `"key" : value`, an empty container as
+/// an opening line, a blank line and a closing line. The caller writes keys in sorted order; a
+/// test holds the result to the encoder's bytes.
+public struct PrettyJSONWriter {
+    /// The encoder whose output this writer reproduces.
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public private(set) var text = ""
+    /// Per open container: whether it has no member yet.
+    private var empty: [Bool] = []
+
+    public init() {}
+
+    public mutating func openObject() { open("{") }
+    public mutating func closeObject() { close("}") }
+    public mutating func openArray() { open("[") }
+    public mutating func closeArray() { close("]") }
+
+    /// `"name" : ` on a new line, after a comma when needed; the caller writes the value.
+    public mutating func key(_ name: String) {
+        element()
+        PublicJSON.appendString(name, to: &text)
+        text.append(" : ")
+    }
+
+    /// Starts the next array element on a new line; the caller writes the value.
+    public mutating func element() {
+        if empty[empty.count - 1] {
+            empty[empty.count - 1] = false
+        } else {
+            text.append(",")
+        }
+        newline(depth: empty.count)
+    }
+
+    public mutating func string(_ value: String) { PublicJSON.appendString(value, to: &text) }
+    public mutating func integer(_ value: Int) { text.append(String(value)) }
+    public mutating func bool(_ value: Bool) { text.append(value ? "true" : "false") }
+
+    public mutating func strings(_ values: [String]) {
+        openArray()
+        for value in values {
+            element()
+            string(value)
+        }
+        closeArray()
+    }
+
+    /// Any other value, as the encoder writes it at this depth. The encoder's text is kept per
+    /// value (a profile is the same for every request of its environment), so it runs once.
+    public mutating func fragment<Value: Encodable & Hashable & Sendable>(_ value: Value) {
+        let pretty = Self.fragments.text(for: value)
+        var first = true
+        for line in pretty.split(separator: "\n", omittingEmptySubsequences: false) {
+            if !first {
+                text.append("\n")
+                if !line.isEmpty { indent(depth: empty.count) }
+            }
+            first = false
+            text.append(contentsOf: line)
+        }
+    }
+
+    private mutating func open(_ bracket: String) {
+        text.append(bracket)
+        empty.append(true)
+    }
+
+    private mutating func close(_ bracket: String) {
+        if empty.removeLast() { text.append("\n") }
+        newline(depth: empty.count)
+        text.append(bracket)
+    }
+
+    private mutating func newline(depth: Int) {
+        text.append("\n")
+        indent(depth: depth)
+    }
+
+    private mutating func indent(depth: Int) {
+        for _ in 0..<depth { text.append("  ") }
+    }
+
+    /// The encoder's text per value, at depth 0. Bounded: emptied when it reaches `limit` values.
+    final class FragmentCache: Sendable {
+        static let limit = 64
+        /// A value of any of the cached types; only `Sendable` values are made keys.
+        private struct Key: Hashable, @unchecked Sendable {
+            let value: AnyHashable
+        }
+        private let texts = Mutex<[Key: String]>([:])
+
+        func text<Value: Encodable & Hashable & Sendable>(for value: Value) -> String {
+            let key = Key(value: AnyHashable(value))
+            if let text = texts.withLock({ $0[key] }) { return text }
+            // Strings, numbers, bools, arrays and objects of them always encode.
+            let text = String(decoding: try! PrettyJSONWriter.encoder().encode(value), as: UTF8.self)
+            texts.withLock {
+                if $0.count >= Self.limit { $0.removeAll() }
+                $0[key] = text
+            }
+            return text
+        }
+    }
+
+    static let fragments = FragmentCache()
 }

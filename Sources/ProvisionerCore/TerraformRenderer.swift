@@ -233,11 +233,67 @@ public struct StackMetadata: Sendable, Hashable, Codable {
         checkovSkips = plan.checkovSkips
     }
 
-    /// Pretty-printed JSON with sorted keys and a final newline.
+    /// Pretty-printed JSON with sorted keys and a final newline: the bytes `PrettyJSON.encoder`
+    /// writes (a test compares them), written by hand because every request renders one. The
+    /// profile and capacity, the same for every request of an environment, are encoded once.
     public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let data = try! encoder.encode(self)  // strings, numbers and bools always encode
-        return String(decoding: data, as: UTF8.self) + "\n"
+        var json = PrettyJSONWriter()
+        json.openObject()
+        json.key("capacity")
+        json.fragment(capacity)
+        json.key("checkovSkips")
+        json.openArray()
+        for skip in checkovSkips {
+            json.element()
+            json.openObject()
+            json.key("id")
+            json.string(skip.id)
+            json.key("reason")
+            json.string(skip.reason)
+            json.closeObject()
+        }
+        json.closeArray()
+        json.key("finalSnapshotIdentifier")
+        json.string(finalSnapshotIdentifier)
+        json.key("formatVersion")
+        json.integer(formatVersion)
+        json.key("generator")
+        json.string(generator)
+        json.key("module")
+        json.string(module)
+        json.key("notes")
+        json.strings(notes)
+        json.key("profile")
+        json.fragment(profile)
+        json.key("request")
+        json.openObject()
+        json.key("branch")
+        json.string(request.branch)
+        json.key("clusterIdentifier")
+        json.string(request.clusterIdentifier)
+        json.key("environmentSlug")
+        json.string(request.environmentSlug)
+        json.key("request")
+        json.openObject()
+        json.key("databaseEngine")
+        json.string(request.request.databaseEngine.rawValue)
+        json.key("databaseName")
+        json.string(request.request.databaseName)
+        json.key("environment")
+        json.string(request.request.environment)
+        if let owner = request.request.owner {
+            json.key("owner")
+            json.string(owner)
+        }
+        json.closeObject()
+        json.key("stackPath")
+        json.string(request.stackPath)
+        json.closeObject()
+        json.key("requestId")
+        json.string(requestId)
+        json.key("scalesToZero")
+        json.bool(scalesToZero)
+        json.closeObject()
+        return json.text + "\n"
     }
 }

@@ -81,7 +81,7 @@ actor BaseBranch {
                     "The base branch '\(branch)' does not exist in \(client.configuration.fullName): set GITHUB_BASE_BRANCH to an existing branch.")
             }
             guard ref.isSuccess else { throw client.unexpected(ref, "read the base branch '\(branch)'") }
-            let head = try ref.decode(GitRefAnswer.self, .getRef).object.sha
+            let head = try ref.decode(GitRefAnswer.self, .getRef).objectSHA
             if var unchanged = snapshot, unchanged.branch == branch, unchanged.commit == head {
                 unchanged.fetchedAt = .now  // the head did not move: nothing else to read
                 snapshot = unchanged
@@ -89,7 +89,7 @@ actor BaseBranch {
             }
             let commit = try await client.send(.getCommit, "\(client.repositoryPath)/git/commits/\(head)", context: context)
             guard commit.isSuccess else { throw client.unexpected(commit, "read the base branch's head commit \(head)") }
-            let tree = try commit.decode(GitCommitAnswer.self, .getCommit).tree.sha
+            let tree = try commit.decode(GitCommitAnswer.self, .getCommit).treeSHA
             let listing = try await client.send(
                 .getTree, "\(client.repositoryPath)/git/trees/\(tree)", query: [("recursive", "1")], context: context)
             guard listing.isSuccess else { throw client.unexpected(listing, "list the base branch's files") }

@@ -20,11 +20,11 @@ struct GitHubResponse: Sendable {
     var isSuccess: Bool { (200..<300).contains(status) }
 
     /// GitHub's error body, when there is one.
-    var error: ErrorAnswer? { try? JSON.decoder.decode(ErrorAnswer.self, from: Data(body)) }
+    var error: ErrorAnswer? { try? ErrorAnswer(jsonBytes: body) }
 
-    func decode<T: Decodable>(_ type: T.Type, _ operation: GitHubOperation) throws(PublishError) -> T {
+    func decode<T: JSONReadable>(_ type: T.Type, _ operation: GitHubOperation) throws(PublishError) -> T {
         do {
-            return try JSON.decoder.decode(T.self, from: Data(body))
+            return try T(jsonBytes: body)
         } catch {
             // The description promises these fields; an answer without them is not worth retrying.
             throw .permanent("GitHub's answer to \(operation.rawValue) (HTTP \(status)) is not in the documented shape: \(error)")
@@ -32,7 +32,7 @@ struct GitHubResponse: Sendable {
     }
 
     func header(_ name: String) -> String? { headers.first(name: name) }
-    func intHeader(_ name: String) -> Int? { header(name).flatMap { Int($0.trimmingSpaces()) } }
+    func intHeader(_ name: String) -> Int? { header(name).flatMap { Int($0) ?? Int($0.trimmingSpaces()) } }
 }
 
 /// What one `publish` or `verify` may still spend on waiting, and how many requests it made.
@@ -74,6 +74,8 @@ final class GitHubClient: Sendable {
     let tokens: any GitHubTokenProvider
     let transport: any HTTPTransport
     let logger: Logger
+    /// `logger` with each operation's name in its metadata, made once (not on every request).
+    private let operationLoggers: [GitHubOperation: Logger]
     let pacer: RequestPacer
     private let counts = Mutex<[String: Int]>([:])
 
@@ -82,6 +84,12 @@ final class GitHubClient: Sendable {
         self.tokens = tokens
         self.transport = transport
         self.logger = logger
+        operationLoggers = Dictionary(
+            uniqueKeysWithValues: GitHubOperation.allCases.map { operation in
+                var logger = logger
+                logger[metadataKey: "operation"] = "\(operation.rawValue)"
+                return (operation, logger)
+            })
         pacer = RequestPacer(
             contentCreationInterval: configuration.contentCreationInterval,
             contentCreationsPerHour: configuration.contentCreationsPerHour, reserve: configuration.rateLimitReserve)
@@ -115,8 +123,7 @@ final class GitHubClient: Sendable {
                 throw .permanent("Could not encode the \(operation.rawValue) request: \(error)")
             }
         }
-        var logger = self.logger
-        logger[metadataKey: "operation"] = "\(operation.rawValue)"
+        let logger = operationLoggers[operation] ?? self.logger
 
         var attempt = 0
         var refreshedToken = false

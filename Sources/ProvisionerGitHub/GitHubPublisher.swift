@@ -48,7 +48,7 @@ public final class GitHubPublisher: ChangeRequestPublisher, Sendable {
     public func verify() async throws(PublishError) -> GitHubRepositoryStatus {
         let context = CallContext(waitBudget: configuration.retry.waitBudget)
         let repository = try await client.repository(context)
-        if repository.permissions?.push == false {
+        if repository.canPush == false {
             throw .permanent(
                 "The token from \(client.tokens.source) can read \(configuration.fullName) but may not push to it: it needs write access to contents and pull requests.")
         }
@@ -123,14 +123,14 @@ public final class GitHubPublisher: ChangeRequestPublisher, Sendable {
         let body = CreateTreeBody(baseTree: tree, tree: files.map { CreateTreeBody.Entry(path: $0.path, content: $0.contents) })
         let response = try await client.send(.createTree, "\(client.repositoryPath)/git/trees", body: body, context: context)
         guard response.status == 201 else { throw await staleBase(response, "create the tree for the stack files") }
-        return try response.decode(GitTreeAnswer.self, .createTree).sha
+        return try response.decode(CreatedObjectAnswer.self, .createTree).sha
     }
 
     private func createCommit(_ message: String, tree: String, parent: String, _ context: CallContext) async throws(PublishError) -> String {
         let body = CreateCommitBody(message: message, tree: tree, parents: [parent])
         let response = try await client.send(.createCommit, "\(client.repositoryPath)/git/commits", body: body, context: context)
         guard response.status == 201 else { throw await staleBase(response, "create the commit") }
-        return try response.decode(GitCommitAnswer.self, .createCommit).sha
+        return try response.decode(CreatedObjectAnswer.self, .createCommit).sha
     }
 
     /// true: created; false: the branch exists already.
@@ -172,13 +172,13 @@ public final class GitHubPublisher: ChangeRequestPublisher, Sendable {
         let query = [("head", "\(configuration.owner):\(branch)"), ("state", "open"), ("per_page", "10")]
         let response = try await client.send(.listPulls, "\(client.repositoryPath)/pulls", query: query, context: context)
         guard response.status == 200 else { throw client.unexpected(response, "list the pull requests for \(branch)") }
-        return try response.decode([PullRequestAnswer].self, .listPulls).first { $0.head.ref == branch }
+        return try response.decode([PullRequestAnswer].self, .listPulls).first { $0.headRef == branch }
     }
 
     /// An open pull request found for the branch: add any missing label (a crash may have come
     /// between opening and labelling) and report who opened it.
     private func adopt(_ pull: PullRequestAnswer, _ change: ChangeRequest, _ context: CallContext) async throws(PublishError) -> PullRequestRef {
-        let present = Set(pull.labels.map(\.name))
+        let present = Set(pull.labels)
         let missing = change.labels.filter { !present.contains($0) }
         if !missing.isEmpty { try await addLabels(missing, to: pull.number, context) }
         return PullRequestRef(

@@ -8,7 +8,7 @@ import ProvisionerCore
 /// The notification SNS delivers to an SQS queue when raw message delivery is off. The local
 /// API enqueues exactly this shape, so the worker reads the same bytes in both worlds.
 /// The request id is the SNS `MessageId` (API Gateway answers it to the caller).
-public struct SNSEnvelope: Sendable, Hashable, Codable {
+public struct SNSEnvelope: Sendable, Hashable, Encodable, JSONReadable {
     public var type: String
     public var messageId: String
     public var topicArn: String
@@ -23,6 +23,29 @@ public struct SNSEnvelope: Sendable, Hashable, Codable {
         case message = "Message"
         case timestamp = "Timestamp"
         case signatureVersion = "SignatureVersion"
+    }
+
+    /// Reads a notification (by hand: every message is one). SNS's other members (`Signature`,
+    /// `SigningCertURL`, `UnsubscribeURL`, `MessageAttributes`…) are skipped.
+    public init(json reader: inout JSONReader) throws(JSONSyntaxError) {
+        var type, messageId, topicArn, message, timestamp, signatureVersion: String?
+        try reader.readObject { (key, reader) throws(JSONSyntaxError) in
+            switch key {
+            case "Type": type = try reader.readString()
+            case "MessageId": messageId = try reader.readString()
+            case "TopicArn": topicArn = try reader.readString()
+            case "Message": message = try reader.readString()
+            case "Timestamp": timestamp = try reader.readString()
+            case "SignatureVersion": signatureVersion = try reader.readOptionalString()
+            default: break
+            }
+        }
+        self.type = try reader.required(type, "Type", in: "the SNS notification")
+        self.messageId = try reader.required(messageId, "MessageId", in: "the SNS notification")
+        self.topicArn = try reader.required(topicArn, "TopicArn", in: "the SNS notification")
+        self.message = try reader.required(message, "Message", in: "the SNS notification")
+        self.timestamp = try reader.required(timestamp, "Timestamp", in: "the SNS notification")
+        self.signatureVersion = signatureVersion
     }
 
     public init(messageId: String, topicArn: String, message: String, timestamp: Date) {
@@ -57,7 +80,7 @@ public struct SNSEnvelope: Sendable, Hashable, Codable {
     public static func unwrap(_ message: QueueMessage) -> Unwrapped {
         let bytes = Array(message.body.utf8)
         if bytes.first == UInt8(ascii: "{"),
-            let envelope = try? JSONDecoder().decode(SNSEnvelope.self, from: Data(bytes)),
+            let envelope = try? SNSEnvelope(jsonBytes: bytes),
             envelope.type == "Notification"
         {
             return Unwrapped(requestId: envelope.messageId, body: envelope.message)

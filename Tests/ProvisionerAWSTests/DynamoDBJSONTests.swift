@@ -65,4 +65,56 @@ struct DynamoDBJSONTests {
                 "seed \(seed), round \(round)")
         }
     }
+
+    /// Items read back (`JSONReadable`, by hand) are the items written.
+    @Test func itemsReadBackAsWritten() throws {
+        let seed: UInt64 = 2611
+        var generator = SeededGenerator(seed: seed)
+        for round in 0..<500 {
+            let item = Self.item(&generator)
+            var text = ""
+            DynamoDBValue.writeJSON(item, to: &text)
+            #expect(try DynamoDBItem(jsonBytes: Array(text.utf8)) == item, "seed \(seed), round \(round): \(text)")
+        }
+    }
+
+    /// An answer as DynamoDB writes it (GetItem's example in the API reference, spaced as there).
+    @Test func anAnswerIsReadAndBrokenValuesAreNamed() throws {
+        let answer = """
+            {
+                "ConsumedCapacity": {"CapacityUnits": 1, "TableName": "Thread"},
+                "Item": {
+                    "Tags": {"SS": ["Update", "Multiple Items", "HelpMe"]},
+                    "LastPostDateTime": {"S": "201303190436"},
+                    "Message": {"S": "I want to update multiple items in a single call. What's the best way to do that?"},
+                    "Views": {"N": "5"},
+                    "Answered": {"BOOL": false},
+                    "Nothing": {"NULL": true},
+                    "Nested": {"M": {"List": {"L": [{"N": "1"}, {"S": "two"}]}}}
+                }
+            }
+            """
+        let output = try DynamoDBClient.ItemOutput(jsonBytes: Array(answer.utf8))
+        #expect(output.Attributes == nil)
+        #expect(output.Item?["Tags"] == .ss(["Update", "Multiple Items", "HelpMe"]))
+        #expect(output.Item?["Views"]?.intValue == 5)
+        #expect(output.Item?["Answered"] == .bool(false))
+        #expect(output.Item?["Nothing"] == .null)
+        #expect(output.Item?["Nested"] == .m(["List": .l([.n("1"), .s("two")])]))
+        #expect(try DynamoDBClient.ItemOutput(jsonBytes: Array("{}".utf8)).Item == nil)
+
+        func error(_ json: String) -> String {
+            do {
+                _ = try DynamoDBItem(jsonBytes: Array(json.utf8))
+                return "accepted"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(error(#"{"a":{"S":"x","N":"1"}}"#) == "an attribute value has more than one type at line 1, column 6")
+        #expect(error(#"{"a":{}}"#) == "empty attribute value at line 1, column 6")
+        #expect(error(#"{"a":{"BS":["AA=="]}}"#) == "unsupported attribute type \"BS\" at line 1, column 12")
+        #expect(error(#"{"a":{"S":"x"},"a":{"S":"y"}}"#) == "the key \"a\" appears twice at line 1, column 20")
+        #expect(error(#"{"a":{"N":5}}"#) == "expected a string, found a number at line 1, column 11")
+    }
 }

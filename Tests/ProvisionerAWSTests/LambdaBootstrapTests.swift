@@ -268,4 +268,46 @@ struct SQSBatchHandlerTests {
         #expect(String(decoding: answer, as: UTF8.self) == #"{"batchItemFailures":[{"itemIdentifier":"a"}]}"#)
         #expect(try await store.get("b")?.status == .prOpened)
     }
+
+    /// The event as Lambda sends it (the example in the Lambda developer guide, "Using Lambda
+    /// with Amazon SQS"), with the members the handler does not read.
+    @Test func anEventAsLambdaSendsItIsRead() throws {
+        let event = #"""
+            {
+                "Records": [
+                    {
+                        "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+                        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+                        "body": "{\"databaseName\":\"orders\"}",
+                        "attributes": {
+                            "ApproximateReceiveCount": "3",
+                            "SentTimestamp": "1545082649183",
+                            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                            "ApproximateFirstReceiveTimestamp": "1545082649185"
+                        },
+                        "messageAttributes": {"myAttribute": {"stringValue": "myValue", "stringListValues": [], "binaryListValues": [], "dataType": "String"}},
+                        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:my-queue",
+                        "awsRegion": "us-east-2"
+                    },
+                    {"messageId": "2e1424d4", "receiptHandle": "AQEBzWwaftRI0KuVm4tP+/7q1rGgNqicHq...", "body": "Test message."}
+                ]
+            }
+            """#
+        let decoded = try SQSEvent(jsonBytes: Array(event.utf8))
+        #expect(decoded.records.map(\.messageId) == ["059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4"])
+        #expect(decoded.records[0].body == #"{"databaseName":"orders"}"#)
+        #expect(decoded.records[0].receiptHandle == "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...")
+        #expect(decoded.records.map(\.receiveCount) == [3, nil])
+        #expect(throws: JSONSyntaxError.self) { try SQSEvent(jsonBytes: Array(#"{"Records":[{"messageId":"a","body":"b"}]}"#.utf8)) }
+        #expect(throws: JSONSyntaxError.self) { try SQSEvent(jsonBytes: Array(#"{"records":[]}"#.utf8)) }
+    }
+
+    @Test func theBatchResponseIsWhatTheEncoderWrites() throws {
+        for identifiers in [[], ["a"], ["a\"b", "é\n", "c"]] {
+            let response = SQSBatchResponse(batchItemFailures: identifiers.map { .init(itemIdentifier: $0) })
+            #expect(String(decoding: response.jsonBytes, as: UTF8.self) == String(decoding: try JSONEncoder().encode(response), as: UTF8.self))
+        }
+    }
 }

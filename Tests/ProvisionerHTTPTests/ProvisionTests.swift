@@ -36,7 +36,7 @@ struct ProvisionTests {
             let sent = try PublicJSON.decoder().decode(ProvisionRequest.self, from: Data(unwrapped.body.utf8))
             #expect(sent == submission.validated.request)
             #expect(sent == ProvisionRequest(databaseName: "orders", databaseEngine: .postgresql, environment: "Dev", owner: "team-payments"))
-            let envelope = try JSONDecoder().decode(SNSEnvelope.self, from: Data(submission.message.utf8))
+            let envelope = try SNSEnvelope(jsonBytes: Array(submission.message.utf8))
             #expect(envelope.topicArn == SNSEnvelope.localTopicArn)
             #expect(envelope.type == "Notification")
             let sentAt = try #require(PublicJSON.parseTimestamp(envelope.timestamp))

@@ -37,7 +37,35 @@ struct PublicJSONWriterTests {
             let expected = String(decoding: try PublicJSON.encoder().encode(envelope), as: UTF8.self)
             #expect(envelope.encoded() == expected)
             // And it reads back as the same envelope.
-            #expect(try JSONDecoder().decode(SNSEnvelope.self, from: Data(envelope.encoded().utf8)) == envelope)
+            #expect(try SNSEnvelope(jsonBytes: Array(envelope.encoded().utf8)) == envelope)
+        }
+    }
+
+    /// A notification as SNS delivers it to SQS (the example in the SNS developer guide, "Parsing
+    /// message formats"), with the members the worker does not read.
+    @Test func aNotificationAsSNSWritesItIsUnwrapped() throws {
+        let body = #"""
+            {
+              "Type" : "Notification",
+              "MessageId" : "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+              "TopicArn" : "arn:aws:sns:us-west-2:123456789012:MyTopic",
+              "Subject" : "My First Message",
+              "Message" : "{\"databaseName\":\"orders\",\"databaseEngine\":\"PostgreSQL\",\"environment\":\"Dev\"}",
+              "Timestamp" : "2012-05-02T00:54:06.655Z",
+              "SignatureVersion" : "1",
+              "Signature" : "EXAMPLEw6JRN…",
+              "SigningCertURL" : "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+              "UnsubscribeURL" : "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-west-2:123456789012:MyTopic:c9135db0-26c4-47ec-8998-413945fb5a96",
+              "MessageAttributes" : {"kind": {"Type": "String", "Value": "provision"}}
+            }
+            """#
+        let unwrapped = SNSEnvelope.unwrap(QueueMessage(messageId: "sqs-1", receipt: "r", body: body, receiveCount: 1))
+        #expect(unwrapped.requestId == "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324")
+        #expect(unwrapped.body == #"{"databaseName":"orders","databaseEngine":"PostgreSQL","environment":"Dev"}"#)
+        // Without a member the worker needs, or not a notification: the body is the request itself.
+        for raw in [body.replacingOccurrences(of: "\"TopicArn\"", with: "\"Topic\""), #"{"databaseName":"orders"}"#, "not json"] {
+            let unwrapped = SNSEnvelope.unwrap(QueueMessage(messageId: "sqs-2", receipt: "r", body: raw, receiveCount: 1))
+            #expect(unwrapped.requestId == "sqs-2" && unwrapped.body == raw)
         }
     }
 
