@@ -61,6 +61,20 @@ public struct AWSClient: Sendable {
         }
     }
 
+    /// The same for an input that writes its own JSON (no `JSONEncoder`, no dynamic cast).
+    public func json<Input: Encodable & JSONWritable & Sendable, Output: JSONReadable>(
+        target: String, input: Input, output: Output.Type = Output.self, jsonVersion: String = "1.0",
+        timeout: Duration = .seconds(15)
+    ) async throws -> Output {
+        let (response, operation) = try await jsonCall(
+            target: target, body: input.jsonBytes, jsonVersion: jsonVersion, timeout: timeout)
+        do {
+            return try Output(jsonBytes: response.body.isEmpty ? Array("{}".utf8) : response.body)
+        } catch {
+            throw invalidResponse(operation, response, error)
+        }
+    }
+
     /// The same, the answer decoded by `JSONDecoder`.
     public func json<Input: Encodable & Sendable, Output: Decodable>(
         target: String, input: Input, output: Output.Type = Output.self, jsonVersion: String = "1.0",
@@ -77,8 +91,14 @@ public struct AWSClient: Sendable {
     private func jsonCall<Input: Encodable & Sendable>(
         target: String, input: Input, jsonVersion: String, timeout: Duration
     ) async throws -> (Response, String) {
-        let operation = String(target[target.index(after: target.lastIndex(of: ".") ?? target.startIndex)...])
         let body = try (input as? any JSONWritable)?.jsonBytes ?? Array(JSONEncoder().encode(input))
+        return try await jsonCall(target: target, body: body, jsonVersion: jsonVersion, timeout: timeout)
+    }
+
+    private func jsonCall(
+        target: String, body: [UInt8], jsonVersion: String, timeout: Duration
+    ) async throws -> (Response, String) {
+        let operation = String(target[target.index(after: target.lastIndex(of: ".") ?? target.startIndex)...])
         let response = try await send(
             operation: operation,
             headers: [
@@ -175,6 +195,7 @@ public struct AWSClient: Sendable {
     }
 
     private func log(_ operation: String, attempt: Int, status: Int?, requestId: String?, error: AWSError? = nil) {
+        guard configuration.logger.logLevel <= (error == nil ? .trace : .debug) else { return }
         var metadata: Logger.Metadata = [
             "service": "\(service.signingName)", "operation": "\(operation)", "attempt": "\(attempt)",
         ]

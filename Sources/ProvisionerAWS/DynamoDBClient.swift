@@ -149,6 +149,12 @@ public struct DynamoDBClient: Sendable {
         try await client.json(target: "DynamoDB_20120810.\(operation)", input: input, output: output)
     }
 
+    private func send<Input: Encodable & JSONWritable & Sendable, Output: JSONReadable>(
+        _ operation: String, _ input: Input, _ output: Output.Type
+    ) async throws -> Output {
+        try await client.json(target: "DynamoDB_20120810.\(operation)", input: input, output: output)
+    }
+
     private func send<Input: Encodable & Sendable, Output: JSONReadable>(
         _ operation: String, _ input: Input, _ output: Output.Type
     ) async throws -> Output {

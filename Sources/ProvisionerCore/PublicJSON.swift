@@ -157,8 +157,63 @@ public enum PublicJSON {
     /// `2026-11-25T20:41:07.123Z`, rounded to the nearest millisecond. (The format style
     /// truncates, and a parsed `.002` is stored as `.00199…`: without the half millisecond a
     /// timestamp lost a millisecond on about half of its parse/format round trips.)
+    ///
+    /// Written by hand for the years 1970–9999 (every status change writes two): the format style
+    /// goes through a calendar; a test holds the two to the same text over random instants.
     public static func formatTimestamp(_ date: Date) -> String {
+        // The same arithmetic as the format style: half a millisecond added to the seconds since
+        // 2001 (what a `Date` holds), then whole seconds and the nanoseconds of the rest, truncated.
+        let shifted = date.timeIntervalSinceReferenceDate + 0.0005
+        let wholeSeconds = shifted.rounded(.down)
+        let unixSeconds = wholeSeconds + Date.timeIntervalBetween1970AndReferenceDate
+        guard unixSeconds >= 0, unixSeconds < 253_402_300_800 else { return formatTimestampWithCalendar(date) }
+        let nanoseconds = Int((shifted - wholeSeconds) * 1_000_000_000)
+        let total = Int(unixSeconds) * 1000 + nanoseconds / 1_000_000
+        let (days, millisecondOfDay) = total.quotientAndRemainder(dividingBy: 86_400_000)
+        let (year, month, day) = civilDate(daysSince1970: days)
+        var text = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int, _ digits: Int, at offset: Int) {
+            var value = value
+            for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+                text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(year, 4, at: 0)
+        text[4] = UInt8(ascii: "-")
+        put(month, 2, at: 5)
+        text[7] = UInt8(ascii: "-")
+        put(day, 2, at: 8)
+        text[10] = UInt8(ascii: "T")
+        put(millisecondOfDay / 3_600_000, 2, at: 11)
+        text[13] = UInt8(ascii: ":")
+        put(millisecondOfDay / 60_000 % 60, 2, at: 14)
+        text[16] = UInt8(ascii: ":")
+        put(millisecondOfDay / 1000 % 60, 2, at: 17)
+        text[19] = UInt8(ascii: ".")
+        put(millisecondOfDay % 1000, 3, at: 20)
+        text[23] = UInt8(ascii: "Z")
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The format style's text (rounded to the nearest millisecond as above).
+    static func formatTimestampWithCalendar(_ date: Date) -> String {
         date.addingTimeInterval(0.0005).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// Year, month and day of the proleptic Gregorian calendar for a day count from 1970-01-01
+    /// (not negative): whole 400-year eras from 0000-03-01, then the year of the era with
+    /// March first, so that the leap day falls at the end of the year.
+    static func civilDate(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468  // days from 0000-03-01 to 1970-01-01
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097  // 0...146096
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365  // 0...399
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // 0...365, from March 1
+        let monthFromMarch = (5 * dayOfYear + 2) / 153  // 0...11
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     public static func parseTimestamp(_ text: String) -> Date? {
@@ -220,19 +275,10 @@ public struct PrettyJSONWriter {
         closeArray()
     }
 
-    /// Any other value, as the encoder writes it at this depth. The encoder's text is kept per
-    /// value (a profile is the same for every request of its environment), so it runs once.
-    public mutating func fragment<Value: Encodable & Hashable & Sendable>(_ value: Value) {
-        let pretty = Self.fragments.text(for: value)
-        var first = true
-        for line in pretty.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !first {
-                text.append("\n")
-                if !line.isEmpty { indent(depth: empty.count) }
-            }
-            first = false
-            text.append(contentsOf: line)
-        }
+    /// Any other value, as the encoder writes it at this depth. The text is kept in `cache` (a
+    /// profile is the same for every request of its environment), so the encoder runs once.
+    public mutating func fragment<Value: Encodable & Hashable & Sendable>(_ value: Value, cache: FragmentCache<Value>) {
+        text.append(cache.text(for: value, depth: empty.count))
     }
 
     private mutating func open(_ bracket: String) {
@@ -255,20 +301,34 @@ public struct PrettyJSONWriter {
         for _ in 0..<depth { text.append("  ") }
     }
 
-    /// The encoder's text per value, at depth 0. Bounded: emptied when it reaches `limit` values.
-    final class FragmentCache: Sendable {
-        static let limit = 64
-        /// A value of any of the cached types; only `Sendable` values are made keys.
-        private struct Key: Hashable, @unchecked Sendable {
-            let value: AnyHashable
+    /// The encoder's text per value and depth, indented for that depth. Bounded: emptied when it
+    /// reaches `limit` entries. (Typed, not keyed by `AnyHashable`: making one costs a dynamic
+    /// cast on every use.)
+    public final class FragmentCache<Value: Encodable & Hashable & Sendable>: Sendable {
+        public static var limit: Int { 64 }
+        private struct Key: Hashable, Sendable {
+            var value: Value
+            var depth: Int
         }
         private let texts = Mutex<[Key: String]>([:])
 
-        func text<Value: Encodable & Hashable & Sendable>(for value: Value) -> String {
-            let key = Key(value: AnyHashable(value))
+        public init() {}
+
+        func text(for value: Value, depth: Int) -> String {
+            let key = Key(value: value, depth: depth)
             if let text = texts.withLock({ $0[key] }) { return text }
             // Strings, numbers, bools, arrays and objects of them always encode.
-            let text = String(decoding: try! PrettyJSONWriter.encoder().encode(value), as: UTF8.self)
+            let encoded = String(decoding: try! PrettyJSONWriter.encoder().encode(value), as: UTF8.self)
+            var text = ""
+            var first = true
+            for line in encoded.split(separator: "\n", omittingEmptySubsequences: false) {
+                if !first {
+                    text.append("\n")
+                    if !line.isEmpty { text.append(String(repeating: "  ", count: depth)) }
+                }
+                first = false
+                text.append(contentsOf: line)
+            }
             texts.withLock {
                 if $0.count >= Self.limit { $0.removeAll() }
                 $0[key] = text
@@ -276,6 +336,5 @@ public struct PrettyJSONWriter {
             return text
         }
     }
-
-    static let fragments = FragmentCache()
 }
+

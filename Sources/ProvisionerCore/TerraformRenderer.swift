@@ -219,6 +219,9 @@ public struct StackMetadata: Sendable, Hashable, Codable {
     public var notes: [String]
     public var checkovSkips: [CheckovSkip]
 
+    static let profiles = PrettyJSONWriter.FragmentCache<EnvironmentProfile>()
+    static let capacities = PrettyJSONWriter.FragmentCache<EnvironmentProfile.Capacity>()
+
     public init(plan: ClusterPlan) {
         formatVersion = 1
         generator = "rds-provisioner"
@@ -240,7 +243,7 @@ public struct StackMetadata: Sendable, Hashable, Codable {
         var json = PrettyJSONWriter()
         json.openObject()
         json.key("capacity")
-        json.fragment(capacity)
+        json.fragment(capacity, cache: Self.capacities)
         json.key("checkovSkips")
         json.openArray()
         for skip in checkovSkips {
@@ -264,7 +267,7 @@ public struct StackMetadata: Sendable, Hashable, Codable {
         json.key("notes")
         json.strings(notes)
         json.key("profile")
-        json.fragment(profile)
+        json.fragment(profile, cache: Self.profiles)
         json.key("request")
         json.openObject()
         json.key("branch")

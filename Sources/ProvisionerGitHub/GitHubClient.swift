@@ -108,21 +108,14 @@ final class GitHubClient: Sendable {
     /// rate limits, within `context`'s wait budget. Throws `.transient` when the budget or the
     /// attempts are spent, `.permanent` when the token is refused.
     func send(
-        _ operation: GitHubOperation, _ path: String, query: [(String, String)] = [], body: (any Encodable)? = nil,
+        _ operation: GitHubOperation, _ path: String, query: [(String, String)] = [], body: (any JSONWritable)? = nil,
         context: CallContext
     ) async throws(PublishError) -> GitHubResponse {
         var url = configuration.apiURL + path
         if !query.isEmpty {
             url += "?" + query.map { "\(URLEscaping.escape($0.0))=\(URLEscaping.escape($0.1))" }.joined(separator: "&")
         }
-        var payload: [UInt8]?
-        if let body {
-            do {
-                payload = try (body as? any JSONWritable)?.jsonBytes ?? Array(JSON.encoder.encode(body))
-            } catch {
-                throw .permanent("Could not encode the \(operation.rawValue) request: \(error)")
-            }
-        }
+        let payload = body?.jsonBytes
         let logger = operationLoggers[operation] ?? self.logger
 
         var attempt = 0
@@ -130,10 +123,10 @@ final class GitHubClient: Sendable {
         var secondaryLimits = 0
         while true {
             attempt += 1
-            let turn = await pacer.turn(createsContent: operation.createsContent)
+            let turn = pacer.turn(createsContent: operation.createsContent)
             if turn.wait > .zero {
                 if turn.rateLimited, !context.spend(turn.wait) {
-                    await pacer.abandon(turn)
+                    pacer.abandon(turn)
                     throw .transient(
                         "GitHub rate limit: the next \(operation.rawValue) request may go in \(turn.wait.roundedSeconds), more than this attempt may wait",
                         retryAfter: turn.wait)
@@ -141,7 +134,7 @@ final class GitHubClient: Sendable {
                 try await Self.sleep(turn.wait, operation)
             }
             // A secondary limit may have come while this request waited for its turn.
-            while let block = await pacer.remainingBlock() {
+            while let block = pacer.remainingBlock() {
                 guard context.spend(block) else {
                     throw .transient(
                         "GitHub's secondary rate limit holds requests back for \(block.roundedSeconds), more than this attempt may wait",
@@ -178,7 +171,7 @@ final class GitHubClient: Sendable {
                 response = answer
             }
             Counter(label: Self.requestsMetric, dimensions: [("operation", operation.rawValue), ("status", "\(response.status)")]).increment()
-            await pacer.observe(
+            pacer.observe(
                 limit: response.intHeader("x-ratelimit-limit"), remaining: response.intHeader("x-ratelimit-remaining"),
                 resetEpoch: response.intHeader("x-ratelimit-reset"))
             logger.debug(
@@ -204,7 +197,7 @@ final class GitHubClient: Sendable {
             } else if rateLimited, response.intHeader("x-ratelimit-remaining") == 0 {
                 let now = Int(Date().timeIntervalSince1970)
                 let reset = response.intHeader("x-ratelimit-reset") ?? now + 60
-                await pacer.primaryExhausted(limit: response.intHeader("x-ratelimit-limit"), resetEpoch: reset)
+                pacer.primaryExhausted(limit: response.intHeader("x-ratelimit-limit"), resetEpoch: reset)
                 let wait = Duration.seconds(max(1, reset - now))
                 logger.warning("GitHub primary rate limit", metadata: ["waitSeconds": "\(wait.roundedSeconds)"])
                 guard attempt < configuration.retry.maxAttempts, context.fits(wait) else {
@@ -217,7 +210,7 @@ final class GitHubClient: Sendable {
                 secondaryLimits += 1
                 var wait = configuration.retry.secondaryLimitDefaultWait * (1 << min(secondaryLimits - 1, 4))
                 if let seconds = response.intHeader("retry-after") { wait = .seconds(max(0, seconds)) }
-                await pacer.secondaryLimited(for: wait)
+                pacer.secondaryLimited(for: wait)
                 logger.warning("GitHub secondary rate limit", metadata: ["retryAfterSeconds": "\(wait.roundedSeconds)"])
                 guard attempt < configuration.retry.maxAttempts, context.fits(wait) else {
                     throw .transient(
@@ -233,7 +226,7 @@ final class GitHubClient: Sendable {
                     context: context)
                 continue
             }
-            if operation.createsContent, response.isSuccess { await pacer.contentCreated() }
+            if operation.createsContent, response.isSuccess { pacer.contentCreated() }
             return response
         }
     }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 
 /// Decides when the next request may go, from what GitHub said about its limits:
 /// - content-creating requests are spaced by `contentCreationInterval` (GitHub's secondary
@@ -13,7 +14,10 @@ import Foundation
 /// - with few primary-limit requests left (under a tenth of the hourly limit) requests are spread
 ///   evenly over the rest of the window, and with `reserve` or fewer left they wait for the reset,
 ///   so the client slows down before it hits zero instead of running into 403s.
-actor RequestPacer {
+///
+/// A class with a lock rather than an actor: it is asked three or four times per request, its
+/// work is a few comparisons, and an actor hop costs more than that.
+final class RequestPacer: Sendable {
     struct Turn {
         var at: ContinuousClock.Instant
         /// How long to wait before sending.
@@ -22,6 +26,46 @@ actor RequestPacer {
         var rateLimited: Bool
         var createsContent: Bool
     }
+
+    private let state: Mutex<PacerState>
+
+    init(contentCreationInterval: Duration, contentCreationsPerHour: Int, reserve: Int) {
+        state = Mutex(
+            PacerState(
+                contentCreationInterval: contentCreationInterval, contentCreationsPerHour: contentCreationsPerHour,
+                reserve: reserve))
+    }
+
+    /// Reserves the next slot for a request.
+    func turn(createsContent: Bool) -> Turn { state.withLock { $0.turn(createsContent: createsContent) } }
+
+    /// The caller gives up on a turn it reserved (the wait did not fit its budget).
+    func abandon(_ turn: Turn) { state.withLock { $0.abandon(turn) } }
+
+    /// How long a secondary rate limit still holds every request back (it may have started
+    /// while a request was waiting for its turn).
+    func remainingBlock() -> Duration? { state.withLock { $0.remainingBlock() } }
+
+    /// Takes in `x-ratelimit-limit`, `-remaining` and `-reset` (UTC epoch seconds).
+    func observe(limit: Int?, remaining: Int?, resetEpoch: Int?) {
+        state.withLock { $0.observe(limit: limit, remaining: remaining, resetEpoch: resetEpoch) }
+    }
+
+    /// GitHub answered with a secondary rate limit: nothing goes out for `wait`, and writes slow down.
+    func secondaryLimited(for wait: Duration) { state.withLock { $0.secondaryLimited(for: wait) } }
+
+    /// The primary limit is spent until `resetEpoch`.
+    func primaryExhausted(limit: Int?, resetEpoch: Int) {
+        state.withLock { $0.observe(limit: limit, remaining: 0, resetEpoch: resetEpoch) }
+    }
+
+    /// A write went through: the spacing shrinks back towards the configured interval.
+    func contentCreated() { state.withLock { $0.contentCreated() } }
+}
+
+/// `RequestPacer`'s state and rules.
+struct PacerState {
+    typealias Turn = RequestPacer.Turn
 
     private let baseContentInterval: Duration
     private let reserve: Int
@@ -41,8 +85,7 @@ actor RequestPacer {
         self.reserve = reserve
     }
 
-    /// Reserves the next slot for a request.
-    func turn(createsContent: Bool) -> Turn {
+    mutating func turn(createsContent: Bool) -> Turn {
         let now = ContinuousClock.now
         var at = now
         var rateLimited = false
@@ -83,22 +126,18 @@ actor RequestPacer {
         return Turn(at: at, wait: at - now, rateLimited: rateLimited, createsContent: createsContent)
     }
 
-    /// The caller gives up on a turn it reserved (the wait did not fit its budget).
-    func abandon(_ turn: Turn) {
+    mutating func abandon(_ turn: Turn) {
         guard turn.createsContent, let index = recentWrites.lastIndex(of: turn.at) else { return }
         recentWrites.remove(at: index)
     }
 
-    /// How long a secondary rate limit still holds every request back (it may have started
-    /// while a request was waiting for its turn).
     func remainingBlock() -> Duration? {
         guard let blockedUntil else { return nil }
         let left = blockedUntil - .now
         return left > .zero ? left : nil
     }
 
-    /// Takes in `x-ratelimit-limit`, `-remaining` and `-reset` (UTC epoch seconds).
-    func observe(limit: Int?, remaining: Int?, resetEpoch: Int?) {
+    mutating func observe(limit: Int?, remaining: Int?, resetEpoch: Int?) {
         guard let remaining, let resetEpoch else { return }
         let secondsLeft = Double(resetEpoch) - Date().timeIntervalSince1970
         let reset = ContinuousClock.now + .milliseconds(Int64(max(0, secondsLeft) * 1000) + 100)
@@ -109,8 +148,7 @@ actor RequestPacer {
         }
     }
 
-    /// GitHub answered with a secondary rate limit: nothing goes out for `wait`, and writes slow down.
-    func secondaryLimited(for wait: Duration) {
+    mutating func secondaryLimited(for wait: Duration) {
         let now = ContinuousClock.now
         if remainingBlock() == nil {
             // Once per episode: the other answers of the same burst say the same thing.
@@ -120,13 +158,7 @@ actor RequestPacer {
         nextContentSlot = max(nextContentSlot, now + wait)
     }
 
-    /// The primary limit is spent until `resetEpoch`.
-    func primaryExhausted(limit: Int?, resetEpoch: Int) {
-        observe(limit: limit, remaining: 0, resetEpoch: resetEpoch)
-    }
-
-    /// A write went through: the spacing shrinks back towards the configured interval.
-    func contentCreated() {
+    mutating func contentCreated() {
         guard contentInterval > baseContentInterval else { return }
         contentInterval = max(baseContentInterval, contentInterval * 0.8)
     }

@@ -44,12 +44,13 @@ struct StackMetadataJSONTests {
     /// The cache of encoded values gives each value its own text, and stays bounded.
     @Test func fragmentsAreKeptPerValue() throws {
         var capacities: [EnvironmentProfile.Capacity] = []
-        for index in 0..<(PrettyJSONWriter.FragmentCache.limit * 2) {
+        let cache = PrettyJSONWriter.FragmentCache<EnvironmentProfile.Capacity>()
+        for index in 0..<(PrettyJSONWriter.FragmentCache<EnvironmentProfile.Capacity>.limit * 2) {
             capacities.append(EnvironmentProfile.Capacity(minACU: Double(index) / 2, maxACU: Double(index)))
         }
         for capacity in capacities + capacities.reversed() {
             var writer = PrettyJSONWriter()
-            writer.fragment(capacity)
+            writer.fragment(capacity, cache: cache)
             #expect(writer.text == String(decoding: try PrettyJSONWriter.encoder().encode(capacity), as: UTF8.self))
         }
     }
