@@ -6,6 +6,11 @@
 public enum HCL {
     /// The inside of a quoted HCL string for `text`: parsing `"` + result + `"` gives back `text`.
     public static func escape(_ text: String) -> String {
+        // Nearly every string is printable ASCII with nothing to escape: one scan, no copy.
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C && $0 != 0x22 && $0 != 0x24 && $0 != 0x25 }
+        }
+        if plain == true { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         let scalars = Array(text.unicodeScalars)
@@ -114,9 +119,9 @@ public enum HCLWriter {
     static func body(_ items: [HCLItem], indent: String, into lines: inout [String]) {
         var run: [(String, String)] = []
         func flush() {
-            let width = run.map(\.0.count).max() ?? 0
+            let width = run.map { columns($0.0) }.max() ?? 0
             for (name, value) in run {
-                lines.append(indent + name + String(repeating: " ", count: width - name.count) + " = " + value)
+                lines.append(indent + name + String(repeating: " ", count: width - columns(name)) + " = " + value)
             }
             run.removeAll()
         }
@@ -124,7 +129,7 @@ public enum HCLWriter {
             switch item {
             case .attribute(let name, let value):
                 let rendered = render(value, indent: indent)
-                if rendered.contains("\n") {
+                if rendered.utf8.contains(0x0A) {
                     flush()
                     lines.append(indent + name + " = " + rendered)
                 } else {
@@ -154,6 +159,13 @@ public enum HCLWriter {
         flush()
     }
 
+    /// The characters `text` takes on a line: its length in bytes when it is ASCII (nearly
+    /// always: counting `Character`s means breaking graphemes).
+    static func columns(_ text: String) -> Int {
+        let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in !bytes.contains { $0 >= 0x80 || $0 == 0x0D } }
+        return ascii == true ? text.utf8.count : text.count
+    }
+
     static func render(_ value: HCLValue, indent: String) -> String {
         switch value {
         case .string(let text): return HCL.quoted(text)
@@ -162,7 +174,7 @@ public enum HCLWriter {
             if items.isEmpty { return "[]" }
             let simple = items.map { render($0, indent: indent) }
             let oneLine = "[" + simple.joined(separator: ", ") + "]"
-            if !oneLine.contains("\n"), oneLine.count <= 80 { return oneLine }
+            if !oneLine.utf8.contains(0x0A), columns(oneLine) <= 80 { return oneLine }
             let inner = indent + "  "
             return "[\n" + items.map { inner + render($0, indent: inner) + ",\n" }.joined() + indent + "]"
         case .map(let entries), .object(let entries):

@@ -86,43 +86,56 @@ public enum PublicJSON {
     /// write a fixed shape by hand; tests hold it to the encoder's bytes.
     public static func appendString(_ text: String, to output: inout String) {
         output.append("\"")
-        // Most strings need no escape: one scan, one copy. Others are escaped into a byte buffer.
-        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
-            !bytes.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
-        }
-        if plain == true {
-            output.append(text)
-        } else {
-            var escaped: [UInt8] = []
-            escaped.reserveCapacity(text.utf8.count + 16)
-            let hex = hexDigits
-            for byte in text.utf8 {
-                let letter: UInt8
-                switch byte {
-                case 0x22, 0x5C: letter = byte  // \" and \\
-                case 0x0A: letter = UInt8(ascii: "n")
-                case 0x0D: letter = UInt8(ascii: "r")
-                case 0x09: letter = UInt8(ascii: "t")
-                case 0x08: letter = UInt8(ascii: "b")
-                case 0x0C: letter = UInt8(ascii: "f")
-                case 0x00..<0x20:
-                    escaped.append(0x5C)
-                    escaped.append(UInt8(ascii: "u"))
-                    escaped.append(0x30)
-                    escaped.append(0x30)
-                    escaped.append(hex[Int(byte >> 4)])
-                    escaped.append(hex[Int(byte & 0x0F)])
-                    continue
-                default:
-                    escaped.append(byte)
-                    continue
-                }
-                escaped.append(0x5C)
-                escaped.append(letter)
+        // Runs of bytes that need no escape go in whole (a substring of `text`: no copy but the
+        // append); each escaped byte in between.
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte == 0x22 || byte == 0x5C || byte < 0x20 else { continue }
+                if runStart < index { output.append(contentsOf: slice(text, runStart..<index)) }
+                appendEscape(byte, to: &output)
+                runStart = index + 1
             }
-            output.append(String(decoding: escaped, as: UTF8.self))
+            if runStart == 0 {
+                output.append(text)
+            } else if runStart < bytes.count {
+                output.append(contentsOf: slice(text, runStart..<bytes.count))
+            }
+        }
+        if done == nil {
+            for scalar in text.unicodeScalars {
+                if scalar.value < 0x20 || scalar == "\"" || scalar == "\\" {
+                    appendEscape(UInt8(scalar.value), to: &output)
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
         }
         output.append("\"")
+    }
+
+    /// `text`'s characters at these UTF-8 offsets (both at ASCII bytes, so on scalar boundaries).
+    private static func slice(_ text: String, _ offsets: Range<Int>) -> Substring {
+        let utf8 = text.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: offsets.lowerBound)
+        return text[start..<utf8.index(start, offsetBy: offsets.count)]
+    }
+
+    private static func appendEscape(_ byte: UInt8, to output: inout String) {
+        switch byte {
+        case 0x22: output.append("\\\"")
+        case 0x5C: output.append("\\\\")
+        case 0x0A: output.append("\\n")
+        case 0x0D: output.append("\\r")
+        case 0x09: output.append("\\t")
+        case 0x08: output.append("\\b")
+        case 0x0C: output.append("\\f")
+        default:
+            output.append("\\u00")
+            output.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte >> 4)]))
+            output.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte & 0x0F)]))
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

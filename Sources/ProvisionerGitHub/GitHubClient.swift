@@ -78,6 +78,9 @@ final class GitHubClient: Sendable {
     private let operationLoggers: [GitHubOperation: Logger]
     let pacer: RequestPacer
     private let counts = Mutex<[String: Int]>([:])
+    /// The request counters made so far, per operation and status (making one asks the metrics
+    /// factory, under its lock).
+    private let counters = Mutex<[String: Counter]>([:])
 
     init(configuration: GitHubConfiguration, tokens: any GitHubTokenProvider, transport: any HTTPTransport, logger: Logger) {
         self.configuration = configuration
@@ -93,6 +96,16 @@ final class GitHubClient: Sendable {
         pacer = RequestPacer(
             contentCreationInterval: configuration.contentCreationInterval,
             contentCreationsPerHour: configuration.contentCreationsPerHour, reserve: configuration.rateLimitReserve)
+    }
+
+    private func counter(_ operation: GitHubOperation, status: String) -> Counter {
+        counters.withLock { counters in
+            let key = operation.rawValue + " " + status
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: Self.requestsMetric, dimensions: [("operation", operation.rawValue), ("status", status)])
+            counters[key] = counter
+            return counter
+        }
     }
 
     /// Requests sent so far, per operation id (every attempt counts: that is what GitHub counts).
@@ -162,7 +175,7 @@ final class GitHubClient: Sendable {
             let response: GitHubResponse
             switch outcome {
             case .failure(let error):
-                Counter(label: Self.requestsMetric, dimensions: [("operation", operation.rawValue), ("status", "error")]).increment()
+                counter(operation, status: "error").increment()
                 let problem = "\(operation.rawValue) failed: \(Self.describe(error, timeout: configuration.requestTimeout))"
                 logger.warning("GitHub request failed", metadata: ["attempt": "\(attempt)", "error": "\(problem)"])
                 try await backOff(problem, attempt: attempt, retryAfter: nil, context: context)
@@ -170,7 +183,7 @@ final class GitHubClient: Sendable {
             case .success(let answer):
                 response = answer
             }
-            Counter(label: Self.requestsMetric, dimensions: [("operation", operation.rawValue), ("status", "\(response.status)")]).increment()
+            counter(operation, status: String(response.status)).increment()
             pacer.observe(
                 limit: response.intHeader("x-ratelimit-limit"), remaining: response.intHeader("x-ratelimit-remaining"),
                 resetEpoch: response.intHeader("x-ratelimit-reset"))

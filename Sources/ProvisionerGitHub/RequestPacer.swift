@@ -114,7 +114,9 @@ struct PacerState {
             }
         }
         if createsContent {
-            recentWrites.removeAll { $0 <= now - .seconds(3600) }
+            // In time order (each write's slot comes after the last one's): the expired ones lead.
+            let expired = recentWrites.firstIndex { $0 > now - .seconds(3600) } ?? recentWrites.count
+            if expired > 0 { recentWrites.removeFirst(expired) }
             if recentWrites.count >= hourlyWrites {
                 at = max(at, recentWrites[recentWrites.count - hourlyWrites] + .seconds(3600))
                 rateLimited = true
@@ -139,13 +141,13 @@ struct PacerState {
 
     mutating func observe(limit: Int?, remaining: Int?, resetEpoch: Int?) {
         guard let remaining, let resetEpoch else { return }
-        let secondsLeft = Double(resetEpoch) - Date().timeIntervalSince1970
-        let reset = ContinuousClock.now + .milliseconds(Int64(max(0, secondsLeft) * 1000) + 100)
         if let current = primary, current.resetEpoch == resetEpoch {
             primary?.remaining = min(current.remaining, remaining)  // answers may arrive out of order
-        } else {
-            primary = (limit ?? 5000, remaining, reset, resetEpoch)
+            return
         }
+        let secondsLeft = Double(resetEpoch) - Date().timeIntervalSince1970
+        let reset = ContinuousClock.now + .milliseconds(Int64(max(0, secondsLeft) * 1000) + 100)
+        primary = (limit ?? 5000, remaining, reset, resetEpoch)
     }
 
     mutating func secondaryLimited(for wait: Duration) {

@@ -20,8 +20,8 @@ enum HTTP1 {
             // A CR or LF would let a value start a header, or a request, of its own.
             guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte), value.utf8.allSatisfy({ $0 != 0x0D && $0 != 0x0A && $0 != 0 })
             else { throw HTTPTransportError(.invalidRequest, "header \(name.debugDescription) has a name or value HTTP cannot carry") }
-            hasHost = hasHost || name.lowercased() == "host"
-            hasLength = hasLength || name.lowercased() == "content-length"
+            hasHost = hasHost || equalsIgnoringCase(name.utf8, "host")
+            hasLength = hasLength || equalsIgnoringCase(name.utf8, "content-length")
             append(&bytes, name, value)
         }
         if !hasHost { append(&bytes, "Host", target.hostHeader) }
@@ -41,8 +41,20 @@ enum HTTP1 {
     /// RFC 9110 token characters (header names).
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
+    /// Whether the ASCII header name `bytes` is `lowercase` in any case.
+    static func equalsIgnoringCase<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            zip(bytes, expected).allSatisfy { $0 | 0x20 == $1 }
         }
     }
 
@@ -77,7 +89,7 @@ enum HTTP1 {
 
         /// Adds bytes that arrived and reads as far as they go.
         mutating func feed(_ bytes: ByteBuffer) throws(HTTPTransportError) {
-            buffer.append(contentsOf: bytes.readableBytesView)
+            bytes.withUnsafeReadableBytes { buffer.append(contentsOf: $0) }  // one copy, not byte by byte
             try advance()
         }
 
@@ -131,20 +143,14 @@ enum HTTP1 {
 
         /// Reads the status line and headers once they are all in; false when more bytes are needed.
         private mutating func readHead() throws(HTTPTransportError) -> Bool {
-            let start = position
-            var lines: [ArraySlice<UInt8>] = []
-            while true {
-                guard let line = try readLine(limit: Self.maxHeadBytes) else {
-                    position = start
-                    guard buffer.count - start <= Self.maxHeadBytes else {
-                        throw HTTPTransportError(.malformedResponse, "the answer's head is larger than \(Self.maxHeadBytes) bytes")
-                    }
-                    return false
+            // Where the head ends (an empty line), before anything is taken from the buffer.
+            guard let end = headEnd() else {
+                guard buffer.count - position <= Self.maxHeadBytes else {
+                    throw HTTPTransportError(.malformedResponse, "the answer's head is larger than \(Self.maxHeadBytes) bytes")
                 }
-                if line.isEmpty { break }
-                lines.append(line)
+                return false
             }
-            guard let statusLine = lines.first, let (version, code) = Self.statusLine(statusLine) else {
+            guard let statusLine = try readLine(limit: Self.maxHeadBytes), let (version, code) = Self.statusLine(statusLine) else {
                 throw HTTPTransportError(.malformedResponse, "the answer does not start with an HTTP/1.x status line")
             }
             // The headers, and what frames the body, read in one pass over the bytes.
@@ -153,23 +159,33 @@ enum HTTP1 {
             var keepAliveRequested = false
             var transferCodings: [Substring] = []
             var length: Int?
-            for line in lines.dropFirst() {
+            while position < end, let line = try readLine(limit: Self.maxHeadBytes), !line.isEmpty {
                 guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
                     line[line.startIndex..<colon].allSatisfy(HTTP1.isTokenByte)
                 else { throw HTTPTransportError(.malformedResponse, "a header line of the answer is not `name: value`") }
                 let nameBytes = line[line.startIndex..<colon]
-                let value = String(decoding: Self.trimmingWhitespace(line[(colon + 1)...]), as: UTF8.self)
-                if Self.equalsIgnoringCase(nameBytes, "content-length") {
-                    for part in value.split(separator: ",") {
-                        let text = part.trimmed
-                        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                            let number = Int(text), length == nil || length == number
-                        else { throw HTTPTransportError(.malformedResponse, "the answer's Content-Length is not one number") }
+                let valueBytes = Self.trimmingWhitespace(line[(colon + 1)...])
+                let value = String(decoding: valueBytes, as: UTF8.self)
+                if HTTP1.equalsIgnoringCase(nameBytes, "content-length") {
+                    let number: Int
+                    if !valueBytes.isEmpty, valueBytes.count <= 18, valueBytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                        number = valueBytes.reduce(0) { $0 * 10 + Int($1 - 0x30) }  // one number, the usual case
+                        guard length == nil || length == number else {
+                            throw HTTPTransportError(.malformedResponse, "the answer's Content-Length is not one number")
+                        }
                         length = number
+                    } else {
+                        for part in value.split(separator: ",") {
+                            let text = part.trimmed
+                            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                                let number = Int(text), length == nil || length == number
+                            else { throw HTTPTransportError(.malformedResponse, "the answer's Content-Length is not one number") }
+                            length = number
+                        }
                     }
-                } else if Self.equalsIgnoringCase(nameBytes, "transfer-encoding") {
+                } else if HTTP1.equalsIgnoringCase(nameBytes, "transfer-encoding") {
                     transferCodings += value.split(separator: ",").map { Substring($0.trimmed.lowercased()) }
-                } else if Self.equalsIgnoringCase(nameBytes, "connection") {
+                } else if HTTP1.equalsIgnoringCase(nameBytes, "connection") {
                     for token in value.split(separator: ",") {
                         let option = token.trimmed.lowercased()
                         closeRequested = closeRequested || option == "close"
@@ -200,11 +216,26 @@ enum HTTP1 {
                     throw HTTPTransportError(.responseTooLarge, "the answer's body is larger than \(maxBodyBytes) bytes")
                 }
                 if length == 0 { isComplete = true } else { framing = .length(length) }
+                body.reserveCapacity(length)
             } else {
                 framing = .untilClose
                 keepAlive = false
             }
             return true
+        }
+
+        /// The index just past the empty line that ends the head (CRLF CRLF, or bare LFs), or nil
+        /// when it has not arrived yet.
+        private func headEnd() -> Int? {
+            var index = position
+            var lineStart = position
+            while let newline = buffer[index...].firstIndex(of: 0x0A) {
+                let length = newline - lineStart
+                if length == 0 || (length == 1 && buffer[lineStart] == 0x0D) { return newline + 1 }
+                lineStart = newline + 1
+                index = lineStart
+            }
+            return nil
         }
 
         /// `HTTP/1.<minor> <3 digits>[ <reason>]` → (minor, code).
@@ -225,19 +256,6 @@ enum HTTP1 {
             while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
             while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
             return bytes[start..<end]
-        }
-
-        /// Whether the header name `bytes` is `lowercase` in any case.
-        private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
-            guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-            return lowercase.withUTF8Buffer { expected in
-                var index = bytes.startIndex
-                for byte in expected {
-                    guard bytes[index] | 0x20 == byte else { return false }
-                    index += 1
-                }
-                return true
-            }
         }
 
         /// The next line without its CRLF (a bare LF is accepted), or nil when it is not all in.

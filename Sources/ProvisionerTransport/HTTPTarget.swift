@@ -16,57 +16,96 @@ struct HTTPTarget: Hashable, Sendable {
     var hostHeader: String
 
     init(_ url: String) throws(HTTPTransportError) {
-        let scheme: Substring
-        var rest: Substring
-        if url.hasPrefix("http://") {
-            scheme = "http"
-            rest = url.dropFirst(7)
-        } else if url.hasPrefix("https://") {
-            scheme = "https"
-            rest = url.dropFirst(8)
-        } else {
-            throw HTTPTransportError(.invalidURL, "\(url): only http:// and https:// URLs are supported")
+        // Over the URL's bytes: every request parses one, and `Character` searches cost grapheme
+        // breaking. Every delimiter is ASCII, so the parts cut at them are whole characters.
+        var text = url
+        let parsed = text.withUTF8 { bytes in Self.parse(bytes) }
+        guard case .success(let parts) = parsed else {
+            if case .failure(let problem) = parsed { throw HTTPTransportError(.invalidURL, "\(url): \(problem)") }
+            fatalError("unreachable")
         }
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        rest = rest[authorityEnd...]
-        guard !rest.contains("#") else { throw HTTPTransportError(.invalidURL, "\(url): fragments are not sent") }
-        guard !authority.contains("@") else { throw HTTPTransportError(.invalidURL, "\(url): credentials in URLs are not supported") }
+        let tls = parts.tls
+        let port = parts.port ?? (tls ? 443 : 80)
+        let utf8 = Array(url.utf8)
+        let host = String(decoding: utf8[parts.host], as: UTF8.self)
+        origin = Origin(tls: tls, host: host, port: port)
+        let rest = utf8[parts.rest]
+        if rest.isEmpty {
+            requestURI = "/"
+        } else if rest.first == UInt8(ascii: "?") {
+            requestURI = "/" + String(decoding: rest, as: UTF8.self)
+        } else {
+            requestURI = String(decoding: rest, as: UTF8.self)
+        }
+        let bracketed = parts.ipv6 ? "[\(host)]" : host
+        hostHeader = port == (tls ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
+    }
 
-        let tls = scheme == "https"
-        var host: Substring
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else {
-                throw HTTPTransportError(.invalidURL, "\(url): unterminated IPv6 address")
+    private struct Parts {
+        var tls: Bool
+        var host: Range<Int>
+        var ipv6: Bool
+        var port: Int?
+        var rest: Range<Int>
+    }
+
+    private enum Parsed {
+        case success(Parts)
+        case failure(String)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Parsed {
+        func starts(_ prefix: StaticString) -> Bool {
+            prefix.withUTF8Buffer { expected in bytes.count >= expected.count && zip(bytes, expected).allSatisfy { $0 == $1 } }
+        }
+        let tls: Bool
+        var index: Int
+        if starts("http://") {
+            (tls, index) = (false, 7)
+        } else if starts("https://") {
+            (tls, index) = (true, 8)
+        } else {
+            return .failure("only http:// and https:// URLs are supported")
+        }
+        let authorityStart = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "/"), bytes[index] != UInt8(ascii: "?"),
+            bytes[index] != UInt8(ascii: "#")
+        {
+            index += 1
+        }
+        let authority = authorityStart..<index
+        let rest = index..<bytes.count
+        if bytes[rest].contains(UInt8(ascii: "#")) { return .failure("fragments are not sent") }
+        if bytes[authority].contains(UInt8(ascii: "@")) { return .failure("credentials in URLs are not supported") }
+
+        var host: Range<Int>
+        var portBytes: Range<Int>?
+        var ipv6 = false
+        if authority.first.map({ bytes[$0] == UInt8(ascii: "[") }) == true {
+            guard let close = bytes[authority].firstIndex(of: UInt8(ascii: "]")) else { return .failure("unterminated IPv6 address") }
+            host = (authority.lowerBound + 1)..<close
+            ipv6 = true
+            if close + 1 < authority.upperBound {
+                guard bytes[close + 1] == UInt8(ascii: ":") else { return .failure("bad port") }
+                portBytes = (close + 2)..<authority.upperBound
             }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw HTTPTransportError(.invalidURL, "\(url): bad port") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.firstIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
+        } else if let colon = bytes[authority].firstIndex(of: UInt8(ascii: ":")) {
+            host = authority.lowerBound..<colon
+            portBytes = (colon + 1)..<authority.upperBound
         } else {
             host = authority
         }
-        guard !host.isEmpty else { throw HTTPTransportError(.invalidURL, "\(url): no host") }
-        var port = tls ? 443 : 80
-        if let portText {
-            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit), let number = Int(portText),
-                (1...65535).contains(number)
-            else { throw HTTPTransportError(.invalidURL, "\(url): bad port") }
+        if !ipv6, bytes[host].contains(UInt8(ascii: ":")) { ipv6 = true }
+        guard !host.isEmpty else { return .failure("no host") }
+        var port: Int?
+        if let portBytes {
+            guard !portBytes.isEmpty, portBytes.count <= 5,
+                bytes[portBytes].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            else { return .failure("bad port") }
+            let number = bytes[portBytes].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            guard (1...65535).contains(number) else { return .failure("bad port") }
             port = number
         }
-        origin = Origin(tls: tls, host: String(host), port: port)
-        requestURI = rest.isEmpty ? "/" : rest.hasPrefix("?") ? "/" + rest : String(rest)
-        let bracketed = host.contains(":") ? "[\(host)]" : String(host)
-        hostHeader = port == (tls ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
+        return .success(Parts(tls: tls, host: host, ipv6: ipv6, port: port, rest: rest))
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }

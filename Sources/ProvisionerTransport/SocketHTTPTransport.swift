@@ -26,7 +26,9 @@ public final class SocketHTTPTransport: HTTPTransport {
     /// Created on the first `https` request (loading the trust roots is not free, and the
     /// Runtime API is plain HTTP).
     private let tlsContext = Mutex<NIOSSLContext?>(nil)
-    private let idle = Mutex<[HTTPTarget.Origin: Connection]>([:])
+    /// At most one per origin; a handful of origins (Runtime API, DynamoDB, GitHub), so a list
+    /// searched by equality costs less than hashing the host on every request.
+    private let idle = Mutex<[Connection]>([])
 
     public init(tlsConfiguration: TLSConfiguration = .makeClientConfiguration()) {
         self.tlsConfiguration = tlsConfiguration
@@ -36,7 +38,7 @@ public final class SocketHTTPTransport: HTTPTransport {
         // Connections are released on the thread that made them, then the thread ends.
         let release = UncheckedBox(idle.withLock { idle in
             defer { idle.removeAll() }
-            return Array(idle.values)
+            return idle
         })
         io.execute { release.value.removeAll() }
         io.stop()
@@ -108,12 +110,23 @@ public final class SocketHTTPTransport: HTTPTransport {
     }
 
     private func takeIdle(_ origin: HTTPTarget.Origin) -> Connection? {
-        guard let connection = idle.withLock({ $0.removeValue(forKey: origin) }) else { return nil }
+        let connection = idle.withLock { idle -> Connection? in
+            guard let index = idle.firstIndex(where: { $0.origin == origin }) else { return nil }
+            return idle.remove(at: index)
+        }
+        guard let connection else { return nil }
         return connection.socket.isStale ? nil : connection
     }
 
     private func keepIdle(_ connection: Connection) {
-        let replaced = idle.withLock { $0.updateValue(connection, forKey: connection.origin) }
+        let replaced = idle.withLock { idle -> Connection? in
+            if let index = idle.firstIndex(where: { $0.origin == connection.origin }) {
+                defer { idle[index] = connection }
+                return idle[index]
+            }
+            idle.append(connection)
+            return nil
+        }
         _ = replaced  // closed when released, outside the lock
     }
 }

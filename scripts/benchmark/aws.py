@@ -2,7 +2,7 @@
 """AWS mode against moto_server: the Lambda bootstrap's cost per message and the worker's
 messages per second. Not a test: prints figures for BENCHMARKS.md.
 
-    .venv/bin/python scripts/benchmark/aws.py BIN_DIR [--messages N] [--worker-messages M] [--bootstrap PATH]
+    .venv/bin/python scripts/benchmark/aws.py BIN_DIR [--messages N] [--worker-messages M] [--bootstrap PATH] [--rounds R]
 
 BIN_DIR holds release builds of `bootstrap` and `rds-provisioner`. Everything runs on
 127.0.0.1: moto_server (tools/moto_server.py) for SNS, SQS and DynamoDB, tools/fake-github for
@@ -143,9 +143,10 @@ class AWS:
         return counts
 
 
-def lambda_benchmark(aws, bootstrap, github_url, count):
-    topic, queue = aws.pipeline("bench-lambda")
-    aws.publish(topic, count, "lambda")
+def lambda_benchmark(aws, bootstrap, github_url, count, round_number=1):
+    name = f"bench-lambda-{round_number}"
+    topic, queue = aws.pipeline(name)
+    aws.publish(topic, count, f"lambda{round_number}x")
     state = {"first_next": None, "served": 0, "answered": 0, "receipt": None, "started": None,
              "wall": [], "failed": 0, "cpu_start": None, "cpu_second": None, "cpu_end": None, "hwm": None, "proc": None}
     done = threading.Event()
@@ -175,7 +176,7 @@ def lambda_benchmark(aws, bootstrap, github_url, count):
             event = {"Records": [{
                 "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
                 "attributes": message.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-lambda",
+                "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{name}",
                 "awsRegion": "us-east-1"}]}
             state["served"] += 1
             if state["cpu_start"] is None:
@@ -199,7 +200,7 @@ def lambda_benchmark(aws, bootstrap, github_url, count):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(os.environ, **aws.environment,
                AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
-               RDS_PROVISIONER_STATUS_TABLE="bench-lambda", GITHUB_REPOSITORY="acme/infra",
+               RDS_PROVISIONER_STATUS_TABLE=name, GITHUB_REPOSITORY="acme/infra",
                GITHUB_API_URL=github_url, GITHUB_TOKEN=TOKEN, RDS_PROVISIONER_LOG_LEVEL="warning",
                GITHUB_CONTENT_INTERVAL_MS="0")  # pacing off: measure the function, not the wait
     start = time.perf_counter()
@@ -209,7 +210,7 @@ def lambda_benchmark(aws, bootstrap, github_url, count):
         raise SystemExit("the bootstrap did not finish")
     state["proc"].kill()
     server.shutdown()
-    opened = aws.statuses("bench-lambda").get("pr_opened", 0)
+    opened = aws.statuses(name).get("pr_opened", 0)
     wall = sorted(state["wall"])
     cpu_ms = 1000 * (state["cpu_end"] - state["cpu_start"]) / count
     first_ms = 1000 * (state["cpu_second"] - state["cpu_start"])
@@ -223,6 +224,7 @@ def lambda_benchmark(aws, bootstrap, github_url, count):
           f"(including moto and the fake GitHub)")
     print(f"  lambda: first `next` {1000 * (state['first_next'] - start):.1f} ms after process start; "
           f"peak RSS {state['hwm']:.1f} MiB after {count} invocations of real work")
+    return steady_ms
 
 
 def worker_benchmark(aws, binary, count):
@@ -256,13 +258,21 @@ def main():
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--worker-messages", type=int, default=500)
     parser.add_argument("--bootstrap", help="the bootstrap to run (default: BIN_DIR/bootstrap)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Lambda rounds, each a fresh process on fresh resources (this machine is a VM: "
+                             "single runs vary by about 10 %%; the median of several is steadier)")
     args = parser.parse_args()
     bin_dir = pathlib.Path(args.bin_dir)
     moto, endpoint = start_moto()
     github, github_url = start_fake_github()
     try:
         aws = AWS(endpoint)
-        lambda_benchmark(aws, pathlib.Path(args.bootstrap) if args.bootstrap else bin_dir / "bootstrap", github_url, args.messages)
+        bootstrap = pathlib.Path(args.bootstrap) if args.bootstrap else bin_dir / "bootstrap"
+        steady = sorted(lambda_benchmark(aws, bootstrap, github_url, args.messages, round_number)
+                        for round_number in range(1, args.rounds + 1))
+        if args.rounds > 1:
+            print(f"  lambda: {args.rounds} rounds: CPU per message after the first, median {steady[len(steady) // 2]:.2f} ms "
+                  f"(range {steady[0]:.2f}-{steady[-1]:.2f} ms)")
         worker_benchmark(aws, bin_dir / "rds-provisioner", args.worker_messages)
     finally:
         github.terminate()
