@@ -188,23 +188,60 @@ public struct SigV4Signer: Sendable, Hashable {
 
     /// The canonical headers block (each line ending in `\n`) and the signed header list.
     static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (String, String) {
-        var values: [String: [String]] = [:]
+        // Lowercased names with their values, sorted by name (stable: values of a repeated name
+        // keep their order), then a repeated name's values joined with commas.
+        var entries: [(name: String, value: String)] = []
+        entries.reserveCapacity(headers.count)
         for header in headers {
             let name = header.name.lowercased().trimmingWhitespace()
             if unsignedHeaders.contains(name) { continue }
-            values[name, default: []].append(trimAll(header.value))
+            entries.append((name, trimAll(header.value)))
         }
-        let names = values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let sorted = entries.enumerated().sorted { lhs, rhs in
+            lhs.element.name == rhs.element.name
+                ? lhs.offset < rhs.offset : lhs.element.name.utf8.lexicographicallyPrecedes(rhs.element.name.utf8)
+        }.map(\.element)
         var block = ""
-        for name in names {
-            block += name + ":" + values[name]!.joined(separator: ",") + "\n"
+        var names = ""
+        var index = 0
+        while index < sorted.count {
+            let name = sorted[index].name
+            if !names.isEmpty { names += ";" }
+            names += name
+            block += name
+            block += ":"
+            block += sorted[index].value
+            index += 1
+            while index < sorted.count, sorted[index].name == name {
+                block += ","
+                block += sorted[index].value
+                index += 1
+            }
+            block += "\n"
         }
-        return (block, names.joined(separator: ";"))
+        return (block, names)
     }
 
     /// Trims a header value and collapses every run of whitespace (spaces, tabs, line breaks of
     /// folded values) into one space.
     static func trimAll(_ value: String) -> String {
+        // Usually nothing to do: no whitespace but single spaces between words.
+        let clean = value.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return true }
+            if first == 0x20 || last == 0x20 { return false }
+            var previousSpace = false
+            for byte in bytes {
+                if byte == 0x20 {
+                    if previousSpace { return false }
+                    previousSpace = true
+                } else {
+                    if isASCIIWhitespace(byte) { return false }
+                    previousSpace = false
+                }
+            }
+            return true
+        }
+        if clean == true { return value }
         var out: [UInt8] = []
         out.reserveCapacity(value.utf8.count)
         var pendingSpace = false
@@ -226,6 +263,9 @@ public struct SigV4Signer: Sendable, Hashable {
 
 extension String {
     func trimmingWhitespace() -> String {
+        if let first = utf8.first, let last = utf8.last, !SigV4Signer.isASCIIWhitespace(first), !SigV4Signer.isASCIIWhitespace(last) {
+            return self
+        }
         let bytes = Array(utf8)
         guard let first = bytes.firstIndex(where: { !SigV4Signer.isASCIIWhitespace($0) }),
             let last = bytes.lastIndex(where: { !SigV4Signer.isASCIIWhitespace($0) })

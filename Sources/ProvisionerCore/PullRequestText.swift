@@ -186,7 +186,13 @@ public enum Markdown {
     /// A code span for an identifier-like value (ids, ARNs, windows): shown verbatim. Falls
     /// back to `escape` for text holding a backtick, a pipe or a line break.
     public static func code(_ text: String) -> String {
-        if text.isEmpty || text.contains(where: { $0 == "`" || $0 == "|" || $0.isNewline }) { return escape(text) }
+        // Bytes first (ids are ASCII); `Character.isNewline` only for text beyond ASCII.
+        let plainASCII = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "`") && $0 != UInt8(ascii: "|") }
+        }
+        if text.isEmpty || (plainASCII != true && text.contains(where: { $0 == "`" || $0 == "|" || $0.isNewline })) {
+            return escape(text)
+        }
         return "`" + text + "`"
     }
 }
