@@ -125,8 +125,9 @@ public struct SigV4Signer: Sendable, Hashable {
             Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8))),
         ].joined(separator: "\n")
 
-        let key = signingKey(secretAccessKey: credentials.secretAccessKey, date: timestamp.date)
-        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        var mac = signingMAC(secretAccessKey: credentials.secretAccessKey, date: timestamp.date)
+        mac.update(data: Array(stringToSign.utf8))
+        let signature = Hex.encode(mac.finalize())
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
 
@@ -139,17 +140,20 @@ public struct SigV4Signer: Sendable, Hashable {
             authorization: authorization, headers: headers)
     }
 
-    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
-    /// Four HMACs that change once a day (or with the credentials): kept for reuse.
-    func signingKey(secretAccessKey: String, date: String) -> SymmetricKey {
+    /// An HMAC keyed with kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
+    /// "aws4_request"), ready for the string to sign. Four HMACs and the keying of a fifth that
+    /// change once a day (or with the credentials): kept for reuse (`HMAC` is a value; each use
+    /// updates its own copy).
+    func signingMAC(secretAccessKey: String, date: String) -> HMAC<SHA256> {
         let scope = SigningKeyCache.Scope(secretAccessKey: secretAccessKey, date: date, region: region, service: service)
-        if let key = SigningKeyCache.shared.key(for: scope) { return key }
+        if let mac = SigningKeyCache.shared.mac(for: scope) { return mac }
         var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
         for part in [date, region, service, "aws4_request"] {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
-        SigningKeyCache.shared.store(key, for: scope)
-        return key
+        let mac = HMAC<SHA256>(key: key)
+        SigningKeyCache.shared.store(mac, for: scope)
+        return mac
     }
 
     // MARK: - Canonical parts
@@ -399,16 +403,16 @@ final class SigningKeyCache: Sendable {
 
     static let shared = SigningKeyCache()
     private static let capacity = 16
-    private let keys = Mutex<[Scope: SymmetricKey]>([:])
+    private let macs = Mutex<[Scope: HMAC<SHA256>]>([:])
 
-    func key(for scope: Scope) -> SymmetricKey? {
-        keys.withLock { $0[scope] }
+    func mac(for scope: Scope) -> HMAC<SHA256>? {
+        macs.withLock { $0[scope] }
     }
 
-    func store(_ key: SymmetricKey, for scope: Scope) {
-        keys.withLock { keys in
-            if keys.count >= Self.capacity { keys.removeAll() }
-            keys[scope] = key
+    func store(_ mac: HMAC<SHA256>, for scope: Scope) {
+        macs.withLock { macs in
+            if macs.count >= Self.capacity { macs.removeAll() }
+            macs[scope] = mac
         }
     }
 }

@@ -80,7 +80,11 @@ final class GitHubClient: Sendable {
     private let counts = Mutex<[String: Int]>([:])
     /// The request counters made so far, per operation and status (making one asks the metrics
     /// factory, under its lock).
-    private let counters = Mutex<[String: Counter]>([:])
+    private let counters = Mutex<[CounterKey: Counter]>([:])
+    private struct CounterKey: Hashable {
+        var operation: GitHubOperation
+        var status: Int  // 0: no answer
+    }
 
     init(configuration: GitHubConfiguration, tokens: any GitHubTokenProvider, transport: any HTTPTransport, logger: Logger) {
         self.configuration = configuration
@@ -98,11 +102,13 @@ final class GitHubClient: Sendable {
             contentCreationsPerHour: configuration.contentCreationsPerHour, reserve: configuration.rateLimitReserve)
     }
 
-    private func counter(_ operation: GitHubOperation, status: String) -> Counter {
+    /// `status`: the answer's, or nil when none came (the metric's `error`).
+    private func counter(_ operation: GitHubOperation, status: Int?) -> Counter {
         counters.withLock { counters in
-            let key = operation.rawValue + " " + status
+            let key = CounterKey(operation: operation, status: status ?? 0)
             if let counter = counters[key] { return counter }
-            let counter = Counter(label: Self.requestsMetric, dimensions: [("operation", operation.rawValue), ("status", status)])
+            let counter = Counter(
+                label: Self.requestsMetric, dimensions: [("operation", operation.rawValue), ("status", status.map(String.init) ?? "error")])
             counters[key] = counter
             return counter
         }
@@ -175,7 +181,7 @@ final class GitHubClient: Sendable {
             let response: GitHubResponse
             switch outcome {
             case .failure(let error):
-                counter(operation, status: "error").increment()
+                counter(operation, status: nil).increment()
                 let problem = "\(operation.rawValue) failed: \(Self.describe(error, timeout: configuration.requestTimeout))"
                 logger.warning("GitHub request failed", metadata: ["attempt": "\(attempt)", "error": "\(problem)"])
                 try await backOff(problem, attempt: attempt, retryAfter: nil, context: context)
@@ -183,7 +189,7 @@ final class GitHubClient: Sendable {
             case .success(let answer):
                 response = answer
             }
-            counter(operation, status: String(response.status)).increment()
+            counter(operation, status: response.status).increment()
             pacer.observe(
                 limit: response.intHeader("x-ratelimit-limit"), remaining: response.intHeader("x-ratelimit-remaining"),
                 resetEpoch: response.intHeader("x-ratelimit-reset"))

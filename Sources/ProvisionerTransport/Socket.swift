@@ -72,7 +72,12 @@ final class Socket {
     }
 
     /// Reads what is available (waiting for it until `deadline`) into `buffer`; 0 at end of stream.
-    func read(into buffer: inout ByteBuffer, until deadline: ContinuousClock.Instant) throws(HTTPTransportError) -> Int {
+    /// `waitFirst`: nothing can have arrived yet (the request just went out), so wait before
+    /// reading instead of trying a read that would only say "not yet".
+    func read(into buffer: inout ByteBuffer, until deadline: ContinuousClock.Instant, waitFirst: Bool = false)
+        throws(HTTPTransportError) -> Int
+    {
+        if waitFirst { try wait(for: Int16(POLLIN), until: deadline, doing: "waiting for the answer") }
         while true {
             var count = 0
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { pointer in

@@ -115,10 +115,17 @@ public final class SocketHTTPTransport: HTTPTransport {
             return idle.remove(at: index)
         }
         guard let connection else { return nil }
+        // Checked (one more system call) only after a pause: a connection idle for under a
+        // second is nearly always still open, and if the server closed it anyway, a request
+        // that finds it closed before any answer arrives goes out again on a new one.
+        if ContinuousClock.now - connection.idleSince < Self.freshIdle { return connection }
         return connection.socket.isStale ? nil : connection
     }
 
+    static let freshIdle = Duration.seconds(1)
+
     private func keepIdle(_ connection: Connection) {
+        connection.idleSince = ContinuousClock.now
         let replaced = idle.withLock { idle -> Connection? in
             if let index = idle.firstIndex(where: { $0.origin == connection.origin }) {
                 defer { idle[index] = connection }
@@ -145,6 +152,8 @@ final class Connection: @unchecked Sendable {
     let socket: Socket
     let tls: EmbeddedChannel?
     private var incoming: ByteBuffer
+    /// When the connection was last put back idle.
+    var idleSince = ContinuousClock.now
 
     private init(origin: HTTPTarget.Origin, socket: Socket, tls: EmbeddedChannel?) {
         self.origin = origin
@@ -184,8 +193,10 @@ final class Connection: @unchecked Sendable {
             try send(try HTTP1.serialize(request, target: target), deadline: deadline)
             var parser = HTTP1.ResponseParser(method: request.method, maxBodyBytes: maxBodyBytes)
             var closed = false
+            var first = true
             while !parser.isComplete {
-                if let plaintext = try receive(deadline: deadline) {
+                defer { first = false }
+                if let plaintext = try receive(deadline: deadline, waitFirst: first) {
                     answerStarted = answerStarted || plaintext.readableBytes > 0
                     try parser.feed(plaintext)
                 } else {
@@ -217,9 +228,9 @@ final class Connection: @unchecked Sendable {
     }
 
     /// The next plaintext that arrives (possibly empty while TLS talks to itself); nil at the end of the stream.
-    private func receive(deadline: ContinuousClock.Instant) throws -> ByteBuffer? {
+    private func receive(deadline: ContinuousClock.Instant, waitFirst: Bool) throws -> ByteBuffer? {
         incoming.clear()
-        guard try socket.read(into: &incoming, until: deadline) > 0 else {
+        guard try socket.read(into: &incoming, until: deadline, waitFirst: waitFirst) > 0 else {
             if let tls {
                 tls.pipeline.fireChannelInactive()
                 _ = try? tls.throwIfErrorCaught()  // a close without close_notify: the parser judges the answer
