@@ -183,7 +183,7 @@ public enum PublicJSON {
         let nanoseconds = Int((shifted - wholeSeconds) * 1_000_000_000)
         let total = Int(unixSeconds) * 1000 + nanoseconds / 1_000_000
         let (days, millisecondOfDay) = total.quotientAndRemainder(dividingBy: 86_400_000)
-        let (year, month, day) = civilDate(daysSince1970: days)
+        let (year, month, day) = CivilDate.from(daysSince1970: days)
         var text = [UInt8](repeating: 0, count: 24)
         func put(_ value: Int, _ digits: Int, at offset: Int) {
             var value = value
@@ -214,20 +214,6 @@ public enum PublicJSON {
         date.addingTimeInterval(0.0005).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// Year, month and day of the proleptic Gregorian calendar for a day count from 1970-01-01
-    /// (not negative): whole 400-year eras from 0000-03-01, then the year of the era with
-    /// March first, so that the leap day falls at the end of the year.
-    static func civilDate(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = days + 719_468  // days from 0000-03-01 to 1970-01-01
-        let era = shifted / 146_097
-        let dayOfEra = shifted - era * 146_097  // 0...146096
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365  // 0...399
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // 0...365, from March 1
-        let monthFromMarch = (5 * dayOfYear + 2) / 153  // 0...11
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 
     public static func parseTimestamp(_ text: String) -> Date? {
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
@@ -351,3 +337,21 @@ public struct PrettyJSONWriter {
     }
 }
 
+/// Dates of the proleptic Gregorian calendar in UTC from day counts, without a calendar object
+/// (timestamps and SigV4 dates are written on every request).
+public enum CivilDate {
+    /// Year, month (1–12) and day (1–31) of the day `days` after 1970-01-01 (before it when
+    /// negative): whole 400-year eras from 0000-03-01, then the year of the era with March first,
+    /// so that the leap day falls at the end of the year.
+    public static func from(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468  // days from 0000-03-01 to 1970-01-01
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097  // 0...146096
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365  // 0...399
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // 0...365, from March 1
+        let monthFromMarch = (5 * dayOfYear + 2) / 153  // 0...11
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

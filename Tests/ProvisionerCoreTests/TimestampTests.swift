@@ -46,3 +46,22 @@ struct TimestampTests {
         }
     }
 }
+
+/// `CivilDate` (timestamps, SigV4 dates) against Foundation's Gregorian calendar in UTC, from the
+/// year 1600 (before the Gregorian reform Foundation's calendar is Julian) to 9999.
+struct CivilDateTests {
+    @Test func daysBecomeTheCalendarsDates() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SeededGenerator(seed: 1_600)
+        var days = Array(-3...3) + [-135_140, 11_016, 10_957, 10_956, 47_482, 2_932_896]  // 1600-01-01, 2000-02-29…, 9999-12-31
+        for _ in 0..<20_000 { days.append(Int.random(in: -135_140...2_932_896, using: &generator)) }
+        for day in days {
+            let expected = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(day) * 86_400))
+            let civil = CivilDate.from(daysSince1970: day)
+            #expect(
+                civil.year == expected.year && civil.month == expected.month && civil.day == expected.day,
+                "day \(day): \(civil) ≠ \(expected)")
+        }
+    }
+}

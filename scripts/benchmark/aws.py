@@ -98,9 +98,10 @@ def start_moto():
     raise SystemExit("moto_server did not start")
 
 
-def start_fake_github():
+def start_fake_github(latency_ms):
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools/fake-github/fake_github.py"), "--repository", "acme/infra", "--token", TOKEN],
+        [sys.executable, str(ROOT / "tools/fake-github/fake_github.py"), "--repository", "acme/infra", "--token", TOKEN,
+         "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = process.stdout.readline()
     if "listening on " not in line:
@@ -160,6 +161,9 @@ def lambda_benchmark(aws, bootstrap, github_url, count, round_number=1):
 
     class Runtime(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Each answer leaves in one write, as web servers send them. Unbuffered (http.server's
+        # default), the head and the body go out as two segments, and the client wakes up twice.
+        wbufsize = 64 * 1024
 
         def log_message(self, *args):
             pass
@@ -270,13 +274,16 @@ def main():
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--worker-messages", type=int, default=500)
     parser.add_argument("--bootstrap", help="the bootstrap to run (default: BIN_DIR/bootstrap)")
+    parser.add_argument("--github-latency-ms", type=float, default=0,
+                        help="the fake GitHub waits this long before each answer, as a network round trip would "
+                             "(the function then runs its next step on caches other work has cooled)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="Lambda rounds, each a fresh process on fresh resources (this machine is a VM: "
                              "single runs vary by about 10 %%; the median of several is steadier)")
     args = parser.parse_args()
     bin_dir = pathlib.Path(args.bin_dir)
     moto, endpoint = start_moto()
-    github, github_url = start_fake_github()
+    github, github_url = start_fake_github(args.github_latency_ms)
     try:
         aws = AWS(endpoint)
         bootstrap = pathlib.Path(args.bootstrap) if args.bootstrap else bin_dir / "bootstrap"
@@ -285,7 +292,8 @@ def main():
         if args.rounds > 1:
             print(f"  lambda: {args.rounds} rounds: CPU per message after the first, median {steady[len(steady) // 2]:.2f} ms "
                   f"(range {steady[0]:.2f}-{steady[-1]:.2f} ms)")
-        worker_benchmark(aws, bin_dir / "rds-provisioner", args.worker_messages)
+        if args.worker_messages > 0:
+            worker_benchmark(aws, bin_dir / "rds-provisioner", args.worker_messages)
     finally:
         github.terminate()
         moto.terminate()

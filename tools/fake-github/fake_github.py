@@ -327,6 +327,7 @@ class State:
         self.lock = threading.RLock()
         self.owner, self.name = args.repository.split("/", 1)
         self.token = args.token
+        self.latency = args.latency_ms / 1000
         self.description = description
         self.repo = repository
         self.base_url = ""
@@ -724,6 +725,9 @@ CONTENT_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Each answer leaves in one write, as web servers send them. Unbuffered (http.server's
+    # default), the head and the body go out as two segments, and the client wakes up twice.
+    wbufsize = 64 * 1024
     server_version = "fake-github"
     state: State = None
 
@@ -791,6 +795,7 @@ class Handler(BaseHTTPRequestHandler):
             state.statuses[str(status)] = state.statuses.get(str(status), 0) + 1
             state.requests.append({"t": started, "method": method, "path": split.path, "operation": operation,
                                    "status": status})
+        delay += state.latency
         if delay:
             time.sleep(delay)  # a slow answer, outside the lock (the client's timeout is under test)
         self.send_json(status, body, headers)
@@ -950,6 +955,8 @@ def main():
     parser.add_argument("--port", type=int, default=0, help="0 (default) picks a free port")
     parser.add_argument("--state-dir", help="where the bare repository lives (default: a temporary directory)")
     parser.add_argument("--spec", default=default_spec, help="openapi-subset.json")
+    parser.add_argument("--latency-ms", type=float, default=0,
+                        help="wait this long before every API answer (a network round trip; benchmarks)")
     args = parser.parse_args()
     if not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", args.repository):
         parser.error("--repository must be owner/name")
