@@ -54,11 +54,7 @@ public struct AWSClient: Sendable {
         timeout: Duration = .seconds(15)
     ) async throws -> Output {
         let (response, operation) = try await jsonCall(target: target, input: input, jsonVersion: jsonVersion, timeout: timeout)
-        do {
-            return try Output(jsonBytes: response.body.isEmpty ? Array("{}".utf8) : response.body)
-        } catch {
-            throw invalidResponse(operation, response, error)
-        }
+        return try answer(response, operation) { bytes in try Output(jsonBytes: bytes) }
     }
 
     /// The same for an input that writes its own JSON (no `JSONEncoder`, no dynamic cast).
@@ -68,11 +64,7 @@ public struct AWSClient: Sendable {
     ) async throws -> Output {
         let (response, operation) = try await jsonCall(
             target: target, body: input.jsonBytes, jsonVersion: jsonVersion, timeout: timeout)
-        do {
-            return try Output(jsonBytes: response.body.isEmpty ? Array("{}".utf8) : response.body)
-        } catch {
-            throw invalidResponse(operation, response, error)
-        }
+        return try answer(response, operation) { bytes in try Output(jsonBytes: bytes) }
     }
 
     /// The same, the answer decoded by `JSONDecoder`.
@@ -81,8 +73,13 @@ public struct AWSClient: Sendable {
         timeout: Duration = .seconds(15)
     ) async throws -> Output {
         let (response, operation) = try await jsonCall(target: target, input: input, jsonVersion: jsonVersion, timeout: timeout)
+        return try answer(response, operation) { bytes in try JSONDecoder().decode(Output.self, from: Data(bytes)) }
+    }
+
+    /// The answer's body read by `read` (an empty body as `{}`), or `InvalidResponse`.
+    private func answer<Output>(_ response: Response, _ operation: String, _ read: ([UInt8]) throws -> Output) throws -> Output {
         do {
-            return try JSONDecoder().decode(Output.self, from: Data(response.body.isEmpty ? Array("{}".utf8) : response.body))
+            return try read(response.body.isEmpty ? Array("{}".utf8) : response.body)
         } catch {
             throw invalidResponse(operation, response, error)
         }
