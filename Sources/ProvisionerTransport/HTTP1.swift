@@ -216,7 +216,7 @@ enum HTTP1 {
                     throw HTTPTransportError(.responseTooLarge, "the answer's body is larger than \(maxBodyBytes) bytes")
                 }
                 if length == 0 { isComplete = true } else { framing = .length(length) }
-                body.reserveCapacity(length)
+                body.reserveCapacity(min(length, 1 << 20))  // what the server announces, up to 1 MiB ahead
             } else {
                 framing = .untilClose
                 keepAlive = false

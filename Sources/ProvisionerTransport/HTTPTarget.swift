@@ -19,10 +19,10 @@ struct HTTPTarget: Hashable, Sendable {
         // Over the URL's bytes: every request parses one, and `Character` searches cost grapheme
         // breaking. Every delimiter is ASCII, so the parts cut at them are whole characters.
         var text = url
-        let parsed = text.withUTF8 { bytes in Self.parse(bytes) }
-        guard case .success(let parts) = parsed else {
-            if case .failure(let problem) = parsed { throw HTTPTransportError(.invalidURL, "\(url): \(problem)") }
-            fatalError("unreachable")
+        let parts: Parts
+        switch text.withUTF8({ bytes in Self.parse(bytes) }) {
+        case .success(let parsed): parts = parsed
+        case .failure(let problem): throw HTTPTransportError(.invalidURL, "\(url): \(problem)")
         }
         let tls = parts.tls
         let port = parts.port ?? (tls ? 443 : 80)
