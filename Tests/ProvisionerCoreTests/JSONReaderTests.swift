@@ -52,7 +52,9 @@ struct JSONReaderTests {
         switch tree {
         case .object(let members):
             out.append("{")
-            for (index, (key, value)) in members.enumerated() {
+            // In key order: a dictionary's own order changes from run to run, and a seed must
+            // give the same document every time.
+            for (index, (key, value)) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(",") }
                 space()
                 writeString(key, &generator, into: &out)
@@ -231,7 +233,7 @@ struct JSONReaderTests {
 
     /// One byte replaced, inserted or removed: accepted exactly when Foundation accepts it,
     /// except where Foundation departs from RFC 8259 (the reader follows the RFC): Foundation
-    /// accepts a trailing comma and a NUL after the value, and refuses a number too large for a
+    /// accepts a trailing comma and a NUL before or after the value, and refuses a number too large for a
     /// `Double` (the RFC's grammar has no range; the reader checks the grammar and leaves range
     /// to whoever reads the number).
     @Test func corruptedDocumentsAreJudgedAsFoundationJudgesThem() throws {
@@ -275,7 +277,7 @@ struct JSONReaderTests {
                 }
             case (.failure(let error), .some):
                 refused += 1
-                if error.reason.hasPrefix("trailing comma") || error.reason == "unexpected '\\x00' after the end of the JSON value" {
+                if error.reason.hasPrefix("trailing comma") || error.reason.hasPrefix("unexpected '\\x00'") {
                     departures += 1
                 } else {
                     Issue.record("seed \(seed), round \(round): refused what Foundation accepts (\(error)): \(bytes)")
