@@ -26,17 +26,12 @@ struct HTTPTarget: Hashable, Sendable {
         }
         let tls = parts.tls
         let port = parts.port ?? (tls ? 443 : 80)
-        let utf8 = Array(url.utf8)
-        let host = String(decoding: utf8[parts.host], as: UTF8.self)
-        origin = Origin(tls: tls, host: host, port: port)
-        let rest = utf8[parts.rest]
-        if rest.isEmpty {
-            requestURI = "/"
-        } else if rest.first == UInt8(ascii: "?") {
-            requestURI = "/" + String(decoding: rest, as: UTF8.self)
-        } else {
-            requestURI = String(decoding: rest, as: UTF8.self)
+        // The parts cut from the same bytes (no second copy of the URL).
+        let (host, rest) = text.withUTF8 { bytes in
+            (String(decoding: bytes[parts.host], as: UTF8.self), String(decoding: bytes[parts.rest], as: UTF8.self))
         }
+        origin = Origin(tls: tls, host: host, port: port)
+        requestURI = rest.isEmpty ? "/" : rest.utf8.first == UInt8(ascii: "?") ? "/" + rest : rest
         let bracketed = parts.ipv6 ? "[\(host)]" : host
         hostHeader = port == (tls ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
     }
